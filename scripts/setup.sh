@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian machine for netmon: Deno from npm, and the tools the tests use.
+# Idempotent; run as root (CI does).
+set -euo pipefail
+DENO_VERSION=2.9.5
+export DEBIAN_FRONTEND=noninteractive
+need=()
+for pair in tshark:tshark tcpdump:tcpdump trafgen:netsniff-ng ip:iproute2 tmux:tmux ping:iputils-ping setcap:libcap2-bin npm:npm; do
+  cmd=${pair%%:*}; pkg=${pair#*:}
+  command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  echo "setup: installing ${need[*]}" >&2
+  apt-get update -qq
+  apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+if ! command -v deno >/dev/null 2>&1 || ! deno --version 2>/dev/null | grep -q "^deno ${DENO_VERSION}"; then
+  echo "setup: installing deno@${DENO_VERSION} from npm" >&2
+  npm install -g "deno@${DENO_VERSION}" >/dev/null
+fi
+cd "$(dirname "$0")/.."
+# Fetch npm dependencies into Deno's cache once, so tests do not race to download them.
+deno install --quiet >/dev/null 2>&1 || deno cache main.ts >/dev/null
+echo "setup: ready ($(deno --version | head -1))" >&2

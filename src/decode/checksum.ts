@@ -1,0 +1,66 @@
+/**
+ * Internet checksum helpers (RFC 1071), shared by every protocol.
+ * Sums are kept as unfolded 32-bit-ish numbers and folded at the end.
+ */
+
+/** Adds the 16-bit big-endian words of bytes[off..end) to `sum` (odd tail padded with 0). */
+export function onesSum(bytes: Uint8Array, off: number, end: number, sum = 0): number {
+  let i = off;
+  const last = end - 1;
+  for (; i < last; i += 2) sum += (bytes[i] << 8) | bytes[i + 1];
+  if (i < end) sum += bytes[i] << 8;
+  // fold periodically is unnecessary: JS numbers hold 2^53 exactly.
+  return sum;
+}
+
+/** Folds a sum to 16 bits and returns its one's complement (the checksum value). */
+export function finish(sum: number): number {
+  while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
+  return ~sum & 0xffff;
+}
+
+/** Sum of the IPv4 pseudo-header for an upper-layer protocol. */
+export function pseudo4(bytes: Uint8Array, srcOff: number, dstOff: number, proto: number, len: number): number {
+  let s = onesSum(bytes, srcOff, srcOff + 4);
+  s = onesSum(bytes, dstOff, dstOff + 4, s);
+  return s + proto + len;
+}
+
+/** Sum of the IPv6 pseudo-header (RFC 8200 8.1). */
+export function pseudo6(bytes: Uint8Array, srcOff: number, dstOff: number, proto: number, len: number): number {
+  let s = onesSum(bytes, srcOff, srcOff + 16);
+  s = onesSum(bytes, dstOff, dstOff + 16, s);
+  return s + Math.floor(len / 0x10000) + (len & 0xffff) + proto;
+}
+
+export type ChecksumStatus = "good" | "bad" | "unverified" | "absent";
+
+/**
+ * Verifies an upper-layer checksum over bytes[off..end) plus the pseudo-header of the
+ * frame's current IP header (from f.sum). Returns "unverified" when not all bytes were
+ * captured or when the kernel marked the checksum as not ready (offload).
+ */
+export function verifyUpper(
+  bytes: Uint8Array,
+  off: number,
+  end: number,
+  capEnd: number,
+  csumNotReady: boolean,
+  ipVersion: number,
+  srcOff: number,
+  dstOff: number,
+  proto: number,
+): ChecksumStatus {
+  if (csumNotReady || end > capEnd || ipVersion === 0) return "unverified";
+  const len = end - off;
+  const ps = ipVersion === 4
+    ? pseudo4(bytes, srcOff, dstOff, proto, len)
+    : pseudo6(bytes, srcOff, dstOff, proto, len);
+  return finish(onesSum(bytes, off, end, ps)) === 0 ? "good" : "bad";
+}
+
+/** Verifies a checksum with no pseudo-header (IPv4 header, ICMP, IGMP). */
+export function verifyPlain(bytes: Uint8Array, off: number, end: number, capEnd: number): ChecksumStatus {
+  if (end > capEnd) return "unverified";
+  return finish(onesSum(bytes, off, end)) === 0 ? "good" : "bad";
+}

@@ -1,0 +1,42 @@
+/**
+ * One table per protocol-number space (gopacket style). Adding a protocol touches
+ * its own file, one `register` line in it, and a test. Tables are filled when
+ * src/decode/mod.ts imports the protocol files.
+ */
+import type { Decoder, Frame } from "./frame.ts";
+
+export interface Table {
+  /** Name used in "unknown protocol" payload notes, e.g. "EtherType". */
+  readonly name: string;
+  /** Digits for the hex rendering of unknown values (4 for EtherType); 0 means decimal. */
+  readonly hexDigits: number;
+  readonly map: Map<number, Decoder>;
+}
+
+function table(name: string, hexDigits: number): Table {
+  return { name, hexDigits, map: new Map() };
+}
+
+/** EtherType (>= 0x0600 in the type/length field, and inside SNAP with OUI 000000). */
+export const ETHERTYPE = table("EtherType", 4);
+/** IPv4 protocol / IPv6 next header numbers (upper layers only; IPv6 extension headers are handled in ipv6.ts). */
+export const IP_PROTO = table("IP protocol", 0);
+/** 802.2 LLC DSAP values (for non-SNAP LLC). */
+export const LLC_SAP = table("LLC SAP", 2);
+/** SNAP, keyed by (OUI << 16) | Protocol_ID. OUI 0 means an EtherType and goes through ETHERTYPE. */
+export const SNAP = table("SNAP", 0);
+
+export function register(t: Table, value: number, dec: Decoder): void {
+  t.map.set(value, dec);
+}
+
+/** Runs the decoder registered for `value`, or records the rest as an unknown payload. */
+export function dispatch(t: Table, value: number, f: Frame, off: number, end: number): void {
+  const dec = t.map.get(value);
+  if (dec !== undefined) {
+    f.call(dec, off, end);
+    return;
+  }
+  const shown = t.hexDigits > 0 ? "0x" + value.toString(16).padStart(t.hexDigits, "0") : String(value);
+  f.rest(off, end, `${t.name} ${shown}`);
+}

@@ -1,0 +1,226 @@
+/**
+ * The capture pipeline: source -> decode -> self-traffic guard -> filters -> flows ->
+ * outputs (stdout, pcap file, shipper). Every stage between the source and the
+ * shipper is synchronous per frame; the shipper's queue is bounded and counts drops.
+ *
+ * Output rule: `--json` prints JSON lines, `-w` writes pcap, `--server`/`--spool`
+ * ship records. With none of these, human lines go to stdout (like tcpdump).
+ */
+import { decodeFrame, newDecoder } from "../decode/mod.ts";
+import type { PacketRecord } from "../decode/record.ts";
+import type { FrameMeta, PacketSource, SourceControl } from "../capture/source.ts";
+import { openCaptureFile } from "../capture/file.ts";
+import { openLive } from "../capture/live.ts";
+import { createPcapWriter, type FrameWriter } from "../capture/pcap_writer.ts";
+import { compileFilterSet } from "../filter/mod.ts";
+import { buildSelfExclusion, type SelfExclusion } from "../filter/self.ts";
+import { FlowTracker } from "../flow/mod.ts";
+import { createShipper, type Shipper } from "../submit/mod.ts";
+import type { Settings } from "../config/settings.ts";
+import { createLogger, type Logger } from "../log/mod.ts";
+import { jsonPrinter, type RecordPrinter, textPrinter } from "../output/stdout.ts";
+import { RuntimeFailure, UsageError } from "../errors.ts";
+
+export interface CaptureJob {
+  settings: Settings;
+  /** Capture file to read instead of a live interface. */
+  readFile?: string;
+  /** pcap file for the frames that pass. */
+  writeFile?: string;
+  /** Stop after this many frames passed the filters (0: no limit). */
+  count: number;
+  /** JSON lines on stdout. */
+  json: boolean;
+  /** The user named a spool directory (spool even without a server). */
+  spoolGiven: boolean;
+  /** For tests: where status and summary lines go (default stderr). */
+  logger?: Logger;
+}
+
+/** Counters of one run, for the status line and the exit summary. */
+export interface CaptureCounters {
+  /** Frames the source handed over. */
+  frames: number;
+  /** Frames that passed the filters (what "captured" means in the summary). */
+  passed: number;
+  filteredOut: number;
+  selfExcluded: number;
+  shipDropped: number;
+  flowRecords: number;
+}
+
+/** Flow timers run on packet time; check them at most this often (seconds of packet time). */
+const EXPIRE_EVERY_S = 1;
+
+export async function runCapture(job: CaptureJob): Promise<number> {
+  const s = job.settings;
+  const log = job.logger ?? createLogger(s.logLevel, s.logFile);
+  const filters = await compileFilterSet(s.filter, s.exclude);
+  const shipping = s.serverUrl !== "" || job.spoolGiven;
+  const self: SelfExclusion | null = s.serverUrl !== "" && !s.captureSelf
+    ? await buildSelfExclusion(s.serverUrl)
+    : null;
+
+  let source: PacketSource;
+  if (job.readFile !== undefined) source = await openCaptureFile(job.readFile);
+  else source = await openLive({ settings: s, log, bpf: self ? self.bpf : null });
+
+  let writer: FrameWriter | null = null;
+  let printer: RecordPrinter | null = null;
+  let shipper: Shipper | null = null;
+  const counters: CaptureCounters = {
+    frames: 0,
+    passed: 0,
+    filteredOut: 0,
+    selfExcluded: 0,
+    shipDropped: 0,
+    flowRecords: 0,
+  };
+  try {
+    if (job.writeFile !== undefined) {
+      writer = await createPcapWriter(job.writeFile, source.linkType, s.snaplen);
+    }
+    if (job.json) printer = jsonPrinter();
+    else if (!shipping && job.writeFile === undefined) printer = textPrinter();
+    if (shipping) shipper = await createShipper(s, log);
+  } catch (e) {
+    source.close();
+    throw e;
+  }
+
+  const emit = (rec: PacketRecord): void => {
+    if (printer !== null) printer.write(rec);
+    if (shipper !== null && !shipper.push(rec)) counters.shipDropped++;
+  };
+  const flowPred = filters.flows;
+  const flows = s.flows
+    ? new FlowTracker(s, (rec) => {
+      if (flowPred !== null && !flowPred(rec)) return;
+      counters.flowRecords++;
+      emit(rec);
+    })
+    : null;
+
+  const abort = new AbortController();
+  const dec = newDecoder();
+  const pktPred = filters.packets;
+  const flowsOnly = s.flowsOnly;
+  let lastExpire = 0;
+  const sink = (view: DataView, bytes: Uint8Array, off: number, meta: FrameMeta): void => {
+    if (abort.signal.aborted) return;
+    counters.frames++;
+    const rec = decodeFrame(dec, view, bytes, off, meta);
+    if (self !== null && self.matches(dec)) {
+      counters.selfExcluded++;
+      return;
+    }
+    if (pktPred !== null && !pktPred(rec)) {
+      counters.filteredOut++;
+      return;
+    }
+    counters.passed++;
+    if (writer !== null) writer.write(bytes, off, meta);
+    if (flows !== null) {
+      flows.observe(dec, meta, rec);
+      if (meta.sec - lastExpire >= EXPIRE_EVERY_S) {
+        lastExpire = meta.sec;
+        flows.expire(meta.sec + meta.nsec / 1e9);
+      }
+    }
+    if (!flowsOnly) emit(rec);
+    if (job.count > 0 && counters.passed >= job.count) abort.abort();
+  };
+
+  const ctl: SourceControl = {
+    signal: abort.signal,
+    ready: () => {
+      printer?.flush();
+      return shipper !== null ? shipper.ready() : Promise.resolve();
+    },
+  };
+
+  // Signals: the first SIGINT/SIGTERM stops reading and drains; a second SIGINT exits at once.
+  let interrupts = 0;
+  const onSignal = () => {
+    interrupts++;
+    if (interrupts > 1) Deno.exit(130);
+    abort.abort();
+  };
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  for (const sig of signals) Deno.addSignalListener(sig, onSignal);
+
+  const status = startStatus(s, source, counters, shipper, job.readFile === undefined);
+  let failure: unknown = null;
+  try {
+    await source.run(sink, ctl);
+  } catch (e) {
+    failure = e;
+  } finally {
+    clearInterval(status);
+    for (const sig of signals) Deno.removeSignalListener(sig, onSignal);
+  }
+  // Drain: flows still open are emitted, outputs flushed, the shipper gets its grace period.
+  flows?.flushAll();
+  printer?.flush();
+  const shipLines = shipper !== null ? await shipper.close() : [];
+  if (writer !== null) await writer.close();
+  const kstats = source.stats();
+  source.close();
+
+  const lines: string[] = [];
+  if (kstats !== null) {
+    lines.push(`${counters.passed} packets captured`);
+    lines.push(`${kstats.packets} packets received by filter`);
+    lines.push(`${kstats.drops} packets dropped by kernel`);
+  } else {
+    lines.push(`${counters.passed} packets captured`);
+    lines.push(`${counters.frames} packets read from file`);
+  }
+  lines.push(
+    `netmon: ${counters.filteredOut} filtered out, ${counters.selfExcluded} self-traffic excluded, ` +
+      `${counters.shipDropped} dropped (queue full), ${counters.flowRecords} flow records`,
+  );
+  if (flows !== null) {
+    const fs = flows.stats();
+    if (fs.evicted > 0) lines.push(`netmon: ${fs.evicted} flows evicted at the flow cap`);
+  }
+  lines.push(...shipLines);
+  const enc = new TextEncoder();
+  Deno.stderr.writeSync(enc.encode(lines.join("\n") + "\n"));
+  await log.close();
+
+  if (failure !== null) {
+    if (failure instanceof UsageError) throw failure;
+    throw new RuntimeFailure(failure instanceof Error ? failure.message : String(failure));
+  }
+  return 0;
+}
+
+/** Status line on stderr every few seconds, only when stderr is a terminal. */
+function startStatus(
+  s: Settings,
+  source: PacketSource,
+  c: CaptureCounters,
+  shipper: Shipper | null,
+  live: boolean,
+): ReturnType<typeof setInterval> | undefined {
+  if (s.statusInterval <= 0 || !live || !Deno.stderr.isTerminal()) return undefined;
+  let lastFrames = 0;
+  let lastAt = performance.now();
+  const enc = new TextEncoder();
+  return setInterval(() => {
+    const now = performance.now();
+    const rate = ((c.frames - lastFrames) * 1000) / Math.max(1, now - lastAt);
+    lastFrames = c.frames;
+    lastAt = now;
+    const k = source.stats();
+    const parts = [
+      `${rate.toFixed(0)} frames/s`,
+      `${c.frames} frames`,
+      `kernel drops ${k ? k.drops : 0}`,
+    ];
+    if (shipper !== null) parts.push(shipper.status());
+    if (c.shipDropped > 0) parts.push(`dropped ${c.shipDropped}`);
+    Deno.stderr.writeSync(enc.encode(`\r\x1b[K${parts.join(", ")}`));
+  }, s.statusInterval * 1000);
+}
