@@ -52,7 +52,11 @@ export async function run(
 /** True when `cmd` is on PATH. */
 export function have(cmd: string): boolean {
   try {
-    const out = new Deno.Command("sh", { args: ["-c", `command -v ${cmd}`], stdout: "null", stderr: "null" })
+    const out = new Deno.Command("sh", {
+      args: ["-c", `command -v ${cmd}`],
+      stdout: "null",
+      stderr: "null",
+    })
       .outputSync();
     return out.success;
   } catch {
@@ -67,9 +71,12 @@ export function isRoot(): boolean {
 
 /** Runs a shell command, throwing with its stderr on failure. */
 export function sh(script: string): string {
-  const out = new Deno.Command("sh", { args: ["-c", script], stdout: "piped", stderr: "piped" }).outputSync();
+  const out = new Deno.Command("sh", { args: ["-c", script], stdout: "piped", stderr: "piped" })
+    .outputSync();
   const dec = new TextDecoder();
-  if (!out.success) throw new Error(`sh failed (${out.code}): ${script}\n${dec.decode(out.stderr)}`);
+  if (!out.success) {
+    throw new Error(`sh failed (${out.code}): ${script}\n${dec.decode(out.stderr)}`);
+  }
   return dec.decode(out.stdout);
 }
 
