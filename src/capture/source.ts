@@ -6,7 +6,13 @@
  */
 
 /** Linux packet types (linux/if_packet.h PACKET_HOST ...). */
-export const PACKET_TYPE_NAMES = ["host", "broadcast", "multicast", "otherhost", "outgoing"] as const;
+export const PACKET_TYPE_NAMES = [
+  "host",
+  "broadcast",
+  "multicast",
+  "otherhost",
+  "outgoing",
+] as const;
 export type PacketTypeName = (typeof PACKET_TYPE_NAMES)[number];
 
 /** Per-frame metadata; one object reused by each source. */

@@ -37,6 +37,7 @@ export function captureCommand() {
     .option("--grace <s>", "seconds in-flight batches get at exit", numArg(0, 600))
     .option("--spool <dir>", "spool directory (JSONL segments)")
     .option("--spool-max-bytes <n>", "spool size cap in bytes", intArg(1048576, 1099511627776))
+    .option("--flows", "track flows and emit flow records (default when shipping to --server/--spool)")
     .option("--no-flows", "do not track flows")
     .option("--flows-only", "ship flow records only, no packet records")
     .option("--community-id", "add Community ID to packet records")
@@ -88,7 +89,12 @@ export function captureCommand() {
         logFile: o.logFile,
         logLevel: o.logLevel,
       };
-      const { settings } = await resolveSettings(flags, o.config);
+      const { settings, sources } = await resolveSettings(flags, o.config);
+      // Flow records by default where records are shipped; on stdout and in -w runs only when asked.
+      if (sources.flows === "default") {
+        settings.flows = settings.serverUrl !== "" || o.spool !== undefined || settings.flowsOnly ||
+          settings.communityId;
+      }
       if (!o.read && !settings.interface) {
         throw new UsageError("capture: give -i IFACE (live) or -r FILE (capture file)");
       }

@@ -1,11 +1,33 @@
-import { Command } from "@commander-js/extra-typings";
-import { UsageError } from "../errors.ts";
+/** `netmon proc <pid>`: a live view of a process's network namespace from /proc/<pid>/net. */
+import { Command, Option } from "@commander-js/extra-typings";
+import { intArg, numArg } from "./parse.ts";
+import { parsePid, runProc } from "../proc/run.ts";
+import { TAB_NAMES } from "../proc/tabs.ts";
 
-/** `netmon proc` (placeholder until its issue lands). */
 export function procCommand() {
   return new Command("proc")
-    .description("proc (not yet implemented)")
-    .action(() => {
-      throw new UsageError("proc: not implemented yet");
+    .description(
+      "Live view of a process's network (tcp, udp, arp, traffic, stats, raw, icmp, routing, analysis) from /proc/<pid>/net",
+    )
+    .argument("[pid]", "process id to watch")
+    .addOption(new Option("--tab <name>", "tab to show (default tcp)").choices(TAB_NAMES))
+    .option("--once", "print one refresh and exit")
+    .option("--count <n>", "print N refreshes and exit", intArg(1, Number.MAX_SAFE_INTEGER))
+    .option("--interval <s>", "seconds between refreshes (default 2)", numArg(0.1, 3600))
+    .option("--json", "one JSON document per refresh on stdout")
+    .option("--own-only", "socket tabs: only the sockets the process holds")
+    .action(async (pidArg, o) => {
+      const pid = parsePid(pidArg);
+      const count = o.once ? 1 : o.count;
+      const code = await runProc({
+        pid,
+        tab: o.tab ?? "tcp",
+        interval: o.interval ?? 2,
+        count,
+        json: o.json === true,
+        ownOnly: o.ownOnly === true,
+        stream: count !== undefined || o.json === true,
+      });
+      if (code !== 0) Deno.exitCode = code;
     });
 }

@@ -20,14 +20,26 @@ export function finish(sum: number): number {
 }
 
 /** Sum of the IPv4 pseudo-header for an upper-layer protocol. */
-export function pseudo4(bytes: Uint8Array, srcOff: number, dstOff: number, proto: number, len: number): number {
+export function pseudo4(
+  bytes: Uint8Array,
+  srcOff: number,
+  dstOff: number,
+  proto: number,
+  len: number,
+): number {
   let s = onesSum(bytes, srcOff, srcOff + 4);
   s = onesSum(bytes, dstOff, dstOff + 4, s);
   return s + proto + len;
 }
 
 /** Sum of the IPv6 pseudo-header (RFC 8200 8.1). */
-export function pseudo6(bytes: Uint8Array, srcOff: number, dstOff: number, proto: number, len: number): number {
+export function pseudo6(
+  bytes: Uint8Array,
+  srcOff: number,
+  dstOff: number,
+  proto: number,
+  len: number,
+): number {
   let s = onesSum(bytes, srcOff, srcOff + 16);
   s = onesSum(bytes, dstOff, dstOff + 16, s);
   return s + Math.floor(len / 0x10000) + (len & 0xffff) + proto;
@@ -59,8 +71,82 @@ export function verifyUpper(
   return finish(onesSum(bytes, off, end, ps)) === 0 ? "good" : "bad";
 }
 
+/**
+ * Facts about the innermost IP header of the frame being decoded that upper-layer
+ * checksums need beyond f.sum: whether the packet is a fragment (then the transport
+ * checksum covers bytes we do not have: "unverified", as Wireshark does) and where
+ * the pseudo-header destination is (IPv6 with a routing header uses the final
+ * destination, RFC 8200 8.1). Tied to the record object so a new frame never sees
+ * the previous frame's values; no allocation.
+ */
+interface IpContext {
+  rec: unknown;
+  fragmented: boolean;
+  pseudoDstOff: number;
+}
+const ipCtx: IpContext = { rec: null, fragmented: false, pseudoDstOff: 0 };
+
+/** Called by the IP decoders before dispatching the upper layer. */
+export function setIpContext(
+  f: { rec: unknown },
+  fragmented: boolean,
+  pseudoDstOff: number,
+): void {
+  // Fragmentation of an outer header also makes inner checksums unverifiable.
+  ipCtx.fragmented = fragmented || (ipCtx.rec === f.rec && ipCtx.fragmented);
+  ipCtx.rec = f.rec;
+  ipCtx.pseudoDstOff = pseudoDstOff;
+}
+
+/** True when the frame's innermost IP packet (or an outer one) is a fragment. */
+export function isFragmented(f: { rec: unknown }): boolean {
+  return ipCtx.rec === f.rec && ipCtx.fragmented;
+}
+
+/** Minimal view of a Frame used by {@link upperChecksum} (avoids an import cycle). */
+interface FrameLike {
+  rec: unknown;
+  bytes: Uint8Array;
+  capEnd: number;
+  csumNotReady: boolean;
+  sum: { ipVersion: number; srcAddrOff: number; dstAddrOff: number };
+}
+
+/**
+ * Status of a TCP/UDP/ICMPv6 checksum over bytes[off..end) with the pseudo-header of
+ * the frame's innermost IP header (f.sum and the IP context).
+ */
+export function upperChecksum(
+  f: FrameLike,
+  off: number,
+  end: number,
+  proto: number,
+): ChecksumStatus {
+  const s = f.sum;
+  if (s.ipVersion === 0) return "unverified";
+  const current = ipCtx.rec === f.rec;
+  if (current && ipCtx.fragmented) return "unverified";
+  const dst = current ? ipCtx.pseudoDstOff : s.dstAddrOff;
+  return verifyUpper(
+    f.bytes,
+    off,
+    end,
+    f.capEnd,
+    f.csumNotReady,
+    s.ipVersion,
+    s.srcAddrOff,
+    dst,
+    proto,
+  );
+}
+
 /** Verifies a checksum with no pseudo-header (IPv4 header, ICMP, IGMP). */
-export function verifyPlain(bytes: Uint8Array, off: number, end: number, capEnd: number): ChecksumStatus {
+export function verifyPlain(
+  bytes: Uint8Array,
+  off: number,
+  end: number,
+  capEnd: number,
+): ChecksumStatus {
   if (end > capEnd) return "unverified";
   return finish(onesSum(bytes, off, end)) === 0 ? "good" : "bad";
 }

@@ -5,15 +5,24 @@
  */
 import type { Frame } from "./frame.ts";
 import { mac } from "./format.ts";
-import { dispatch, ETHERTYPE } from "./registry.ts";
+import { dispatch, ETHERTYPE, register, SNAP } from "./registry.ts";
 import { LAYER } from "./record.ts";
-import { decodeLlc } from "./llc.ts";
+import { decode8023Payload, decodeLlc, ouiText, snapKey } from "./llc.ts";
 import { ETHERNET_HEADER_LEN, MAX_8023_LENGTH, MIN_ETHERTYPE } from "./ethernet_types.ts";
 import { restoreStrippedTag } from "./vlan.ts";
 
 export { ETHERNET_HEADER_LEN, MAX_8023_LENGTH, MIN_ETHERTYPE };
 
 const OFF = { DST: 0, SRC: 6, TYPE: 12 } as const;
+/** Jumbo frames carrying 802.2 LLC (IEEE 802.3 EPD for LLC). */
+export const ETHERTYPE_JUMBO_LLC = 0x8870;
+/** Bridged Ethernet over SNAP (RFC 2684 / RFC 2427): OUI 0080c2, PIDs with and without FCS. */
+const OUI_IEEE_802_1 = 0x0080c2;
+const PID_BRIDGED_ETH_FCS = 0x0001;
+const PID_BRIDGED_ETH = 0x0007;
+/** Pad bytes before the bridged frame when carried in LLC (Wireshark's bridge_pad). */
+const BRIDGE_PAD = 2;
+const FCS_LEN = 4;
 
 /** Decodes the Ethernet header at `off` of a frame whose wire data ends at `end`. */
 export function decodeEthernet(f: Frame, off: number, end: number): void {
@@ -23,6 +32,10 @@ export function decodeEthernet(f: Frame, off: number, end: number): void {
   }
   const b = f.bytes;
   const typeOrLen = f.view.getUint16(off + OFF.TYPE);
+  if (typeOrLen <= MAX_8023_LENGTH && isIslDestination(b, off) && f.strippedTci < 0) {
+    decodeIsl(f, off, end);
+    return;
+  }
   const eth: Record<string, unknown> = {
     Source_Address: mac(b, off + OFF.SRC),
     Destination_Address: mac(b, off + OFF.DST),
@@ -40,15 +53,84 @@ export function decodeEthernet(f: Frame, off: number, end: number): void {
     dispatch(ETHERTYPE, typeOrLen, f, next, end);
   } else if (typeOrLen <= MAX_8023_LENGTH) {
     eth.Length = typeOrLen;
-    let llcEnd = next + typeOrLen;
-    if (llcEnd > end) {
-      f.fault(LAYER.ETHERNET, `802.3 length ${typeOrLen} exceeds frame`, off + OFF.TYPE);
-      llcEnd = end;
-    }
-    f.call(decodeLlc, next, llcEnd);
+    decode8023Payload(f, LAYER.ETHERNET, typeOrLen, next, end, off + OFF.TYPE);
   } else {
     eth.EtherType = typeOrLen;
     f.fault(LAYER.ETHERNET, `invalid type/length 0x${typeOrLen.toString(16)}`, off + OFF.TYPE);
     f.rest(next, end);
   }
 }
+
+/** Cisco ISL header (Inter-Switch Link): a 26-byte header, the frame, a 4-byte CRC. */
+const ISL_OFF = {
+  DST: 0,
+  TYPE_USER: 5,
+  SRC: 6,
+  LENGTH: 12,
+  HSA: 17,
+  VLAN: 20,
+  INDEX: 22,
+} as const;
+export const ISL_HEADER_LEN = 26;
+/** Bytes of the ISL header after the length field, counted in it (as is the CRC). */
+const ISL_AFTER_LENGTH = 12;
+const ISL_TYPE_ETHERNET = 0;
+const LAYER_ISL = "ISL";
+
+/** ISL frames go to 01:00:0c:00:00:xx or 0c:00:0c:00:00:xx (Wireshark's test). */
+function isIslDestination(b: Uint8Array, off: number): boolean {
+  return (b[off] === 0x01 || b[off] === 0x0c) && b[off + 1] === 0x00 && b[off + 2] === 0x0c &&
+    b[off + 3] === 0x00 && b[off + 4] === 0x00;
+}
+
+/** Decodes an ISL header as its own layer, then the encapsulated Ethernet frame. */
+function decodeIsl(f: Frame, off: number, end: number): void {
+  if (!f.has(off, ISL_HEADER_LEN)) {
+    f.truncated(LAYER_ISL, off);
+    return;
+  }
+  const b = f.bytes;
+  const v = f.view;
+  const typeUser = b[off + ISL_OFF.TYPE_USER];
+  const length = v.getUint16(off + ISL_OFF.LENGTH);
+  const vlan = v.getUint16(off + ISL_OFF.VLAN);
+  const type = typeUser >>> 4;
+  f.layer(LAYER_ISL, {
+    Destination_Address: mac(b, off + ISL_OFF.DST),
+    Source_Address: mac(b, off + ISL_OFF.SRC),
+    Length: length,
+    Type: type,
+    User: typeUser & 0x0f,
+    HSA: ouiText(
+      (b[off + ISL_OFF.HSA] << 16) | (b[off + ISL_OFF.HSA + 1] << 8) | b[off + ISL_OFF.HSA + 2],
+    ),
+    VLAN_ID: vlan >>> 1,
+    BPDU: (vlan & 1) === 1,
+    Index: v.getUint16(off + ISL_OFF.INDEX),
+  });
+  if (f.sum.vlanId < 0) f.sum.vlanId = vlan >>> 1;
+  const inner = off + ISL_HEADER_LEN;
+  if (type !== ISL_TYPE_ETHERNET) {
+    f.rest(inner, end, `ISL type ${type}`);
+    return;
+  }
+  // The ISL length counts the 12 header bytes after it, the frame and the CRC.
+  let innerEnd = inner + length - ISL_AFTER_LENGTH - FCS_LEN;
+  if (length < ISL_AFTER_LENGTH + FCS_LEN || innerEnd > end) {
+    f.fault(LAYER_ISL, `length ${length} does not fit the frame`, off + ISL_OFF.LENGTH);
+    innerEnd = Math.max(inner, Math.min(end, innerEnd));
+  }
+  f.call(decodeEthernet, inner, innerEnd);
+}
+
+/** An Ethernet frame bridged inside SNAP: skip the pad, drop the FCS when it is carried. */
+function bridged(withFcs: boolean) {
+  return (f: Frame, off: number, end: number): void => {
+    const inner = off + BRIDGE_PAD;
+    decodeEthernet(f, inner, withFcs ? Math.max(inner, end - FCS_LEN) : end);
+  };
+}
+
+register(ETHERTYPE, ETHERTYPE_JUMBO_LLC, decodeLlc);
+register(SNAP, snapKey(OUI_IEEE_802_1, PID_BRIDGED_ETH), bridged(false));
+register(SNAP, snapKey(OUI_IEEE_802_1, PID_BRIDGED_ETH_FCS), bridged(true));

@@ -3,3 +3,14 @@
  * Adding a protocol: write src/decode/<proto>.ts with its `register(...)` calls, add one import here.
  */
 import "./vlan.ts";
+import "./ipv4.ts";
+import "./ipv6.ts";
+import "./icmp.ts";
+import "./igmp.ts";
+import "./tcp.ts";
+import "./udp.ts";
+import "./icmpv6.ts";
+import "./arp.ts";
+import "./stp.ts";
+import "./cdp.ts";
+import "./lldp.ts";

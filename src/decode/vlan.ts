@@ -1,12 +1,14 @@
 /**
  * IEEE 802.1Q VLAN tags and 802.1ad (QinQ) service tags, stacked to any depth
- * (bounded by Frame.call's depth limit). Layer key "802.1Q" for TPID 0x8100,
- * "802.1ad" for 0x88a8 and the pre-standard 0x9100.
+ * (bounded by Frame.call's depth limit). Layer key "802.1ad" for TPID 0x88a8 and
+ * "802.1Q" for 0x8100 and the pre-standard QinQ TPID 0x9100 (Wireshark, too, shows a
+ * 0x9100 tag as an 802.1Q tag, vlan.id). A tag followed by a length (<= 1500) carries
+ * 802.2 LLC, as after the Ethernet addresses.
  */
 import type { Frame } from "./frame.ts";
 import { dispatch, ETHERTYPE, register } from "./registry.ts";
 import { LAYER } from "./record.ts";
-import { decodeLlc } from "./llc.ts";
+import { decode8023Payload } from "./llc.ts";
 import { MAX_8023_LENGTH, MIN_ETHERTYPE } from "./ethernet_types.ts";
 
 const OFF = { TCI: 0, TYPE: 2 } as const;
@@ -16,28 +18,33 @@ export const TPID_8021AD = 0x88a8;
 export const TPID_QINQ_OLD = 0x9100;
 
 function layerName(tpid: number): string {
-  return tpid === TPID_8021Q ? LAYER.VLAN : LAYER.QINQ;
+  return tpid === TPID_8021AD ? LAYER.QINQ : LAYER.VLAN;
 }
 
 function tagAttrs(tci: number, type: number): Record<string, unknown> {
-  return {
+  const attrs: Record<string, unknown> = {
     Priority: tci >>> 13,
     DEI: (tci >>> 12) & 1,
     VLAN_ID: tci & 0x0fff,
-    EtherType: type,
   };
+  // Like the Ethernet header: a value up to 1500 is an 802.3 length, not an EtherType.
+  if (type <= MAX_8023_LENGTH) attrs.Length = type;
+  else attrs.EtherType = type;
+  return attrs;
 }
 
 /** Dispatches on the type/length field after a tag (an 802.3 length is legal after a tag too). */
-function next(f: Frame, layer: string, type: number, off: number, end: number, typeOff: number): void {
+function next(
+  f: Frame,
+  layer: string,
+  type: number,
+  off: number,
+  end: number,
+  typeOff: number,
+): void {
   if (type >= MIN_ETHERTYPE) dispatch(ETHERTYPE, type, f, off, end);
   else if (type <= MAX_8023_LENGTH) {
-    let llcEnd = off + type;
-    if (llcEnd > end) {
-      f.fault(layer, `802.3 length ${type} exceeds frame`, typeOff);
-      llcEnd = end;
-    }
-    f.call(decodeLlc, off, llcEnd);
+    decode8023Payload(f, layer, type, off, end, typeOff);
   } else {
     f.fault(layer, `invalid type/length 0x${type.toString(16)}`, typeOff);
     f.rest(off, end);
@@ -63,7 +70,14 @@ function makeTagDecoder(tpid: number) {
  * Adds the tag the kernel stripped (tp_vlan_tci) as a layer and continues with the
  * EtherType that followed the addresses. Called by the Ethernet decoder.
  */
-export function restoreStrippedTag(f: Frame, tpid: number, tci: number, type: number, off: number, end: number): void {
+export function restoreStrippedTag(
+  f: Frame,
+  tpid: number,
+  tci: number,
+  type: number,
+  off: number,
+  end: number,
+): void {
   const name = layerName(tpid);
   if (f.sum.vlanId < 0) f.sum.vlanId = tci & 0x0fff;
   const attrs = tagAttrs(tci, type);

@@ -1,8 +1,20 @@
 /**
- * JSON filters: compile `--filter` / `--exclude` arguments (inline JSON or file paths)
- * into predicates. (Placeholder with the final interface; lands with issue 4.)
+ * JSON filters: compile `--filter` / `--exclude` arguments (inline JSON or file paths,
+ * JSONC) into predicates over packet and flow records. Everything is checked before
+ * capture starts; problems are a {@link UsageError} of one line naming the filter,
+ * the path inside it and the closest valid name. See docs/filters.md.
+ *
+ * @example
+ * ```ts
+ * import { compileFilterSet } from "./src/filter/mod.ts";
+ * const fs = await compileFilterSet(['{"TCP": {"Port": 80}}'], []);
+ * fs.packets?.({ TCP: { Source_Port: 80, Destination_Port: 5555 } }); // true
+ * ```
  */
 import type { PacketRecord } from "../decode/record.ts";
+import { UsageError } from "../errors.ts";
+import { type CompiledFilter, compileFilterValue, FilterError } from "./compile.ts";
+import { parseJsonc, readFilterSource } from "./load.ts";
 
 export type RecordPredicate = (rec: PacketRecord) => boolean;
 
@@ -13,6 +25,63 @@ export interface FilterSet {
   flows: RecordPredicate | null;
 }
 
-export function compileFilterSet(_keep: string[], _drop: string[]): Promise<FilterSet> {
-  return Promise.resolve({ packets: null, flows: null });
+/** Parses and compiles one argument; `label` is "filter 1", "exclude 2", ... */
+export async function compileFilterArg(arg: string, label: string): Promise<CompiledFilter[]> {
+  let origin = isInlineLabel(arg);
+  try {
+    const src = await readFilterSource(arg);
+    origin = src.origin;
+    return compileFilterValue(parseJsonc(src.text));
+  } catch (e) {
+    const msg = e instanceof FilterError || e instanceof Error ? e.message : String(e);
+    throw new UsageError(`${label} (${origin}): ${msg}`);
+  }
+}
+
+function isInlineLabel(arg: string): string {
+  return /^\s*[[{]/.test(arg) ? "inline" : arg;
+}
+
+/**
+ * Compiles keep (`--filter`) and drop (`--exclude`) filters. A record is kept when it
+ * matches ANY keep filter that applies to its record type (or there is none) and NO
+ * drop filter. Filters naming "Flow" apply to flow records, all others to packet records.
+ */
+export async function compileFilterSet(keep: string[], drop: string[]): Promise<FilterSet> {
+  const k: CompiledFilter[] = [];
+  const d: CompiledFilter[] = [];
+  for (let i = 0; i < keep.length; i++) {
+    k.push(...await compileFilterArg(keep[i], `filter ${i + 1}`));
+  }
+  for (let i = 0; i < drop.length; i++) {
+    d.push(...await compileFilterArg(drop[i], `exclude ${i + 1}`));
+  }
+  return {
+    packets: combine(k, d, "packet"),
+    flows: combine(k, d, "flow"),
+  };
+}
+
+function anyMatch(preds: RecordPredicate[]): RecordPredicate {
+  const n = preds.length;
+  if (n === 1) return preds[0];
+  return (r) => {
+    for (let i = 0; i < n; i++) if (preds[i](r)) return true;
+    return false;
+  };
+}
+
+function combine(
+  keep: CompiledFilter[],
+  drop: CompiledFilter[],
+  type: "packet" | "flow",
+): RecordPredicate | null {
+  const ks = keep.filter((f) => f.record === type).map((f) => f.match);
+  const ds = drop.filter((f) => f.record === type).map((f) => f.match);
+  if (ks.length === 0 && ds.length === 0) return null;
+  if (ds.length === 0) return anyMatch(ks);
+  const dropAny = anyMatch(ds);
+  if (ks.length === 0) return (r) => !dropAny(r);
+  const keepAny = anyMatch(ks);
+  return (r) => keepAny(r) && !dropAny(r);
 }

@@ -1,11 +1,15 @@
 /**
- * Flow tracking (TCP/UDP/ICMP), Zeek conn.log style. (Placeholder with the final
- * interface; lands with issue 6.)
+ * Flow tracking (TCP/UDP/ICMP and other IP protocols), Zeek conn.log style, with
+ * Community ID v1. Flow records are `{"Flow": {...}}` and go through the same
+ * filters, outputs and shipper as packet records.
  */
 import type { Frame } from "../decode/frame.ts";
 import type { PacketRecord } from "../decode/record.ts";
 import type { FrameMeta } from "../capture/source.ts";
 import type { Settings } from "../config/settings.ts";
+import { FlowTable } from "./tracker.ts";
+
+export { communityIdV1 } from "./community_id.ts";
 
 export interface FlowStats {
   active: number;
@@ -14,21 +18,38 @@ export interface FlowStats {
 }
 
 export class FlowTracker {
-  constructor(
-    _settings: Settings,
-    _emit: (rec: PacketRecord) => void,
-  ) {}
+  readonly #table: FlowTable;
+  readonly #communityId: boolean;
 
-  /** Sees one decoded frame (f.sum holds its numbers). May add Community_ID to `rec`. */
-  observe(_f: Frame, _meta: FrameMeta, _rec: PacketRecord): void {}
+  constructor(settings: Settings, emit: (rec: PacketRecord) => void) {
+    this.#communityId = settings.communityId;
+    this.#table = new FlowTable({
+      tcpIdleTimeout: settings.tcpIdleTimeout,
+      udpIdleTimeout: settings.udpIdleTimeout,
+      icmpIdleTimeout: settings.icmpIdleTimeout,
+      activeTimeout: settings.activeTimeout,
+      maxFlows: settings.maxFlows,
+      communityId: settings.communityId,
+    }, emit);
+  }
+
+  /** Sees one decoded frame (f.sum holds its numbers). Adds Community_ID to `rec` when asked. */
+  observe(f: Frame, meta: FrameMeta, rec: PacketRecord): void {
+    const cid = this.#table.observe(f, meta);
+    if (this.#communityId && cid !== "") rec.Community_ID = cid;
+  }
 
   /** Emits flows idle or active past their timeouts at time `nowSec` (packet or wall clock). */
-  expire(_nowSec: number): void {}
+  expire(nowSec: number): void {
+    this.#table.expire(nowSec);
+  }
 
   /** Emits every open flow (end of file, shutdown). */
-  flushAll(): void {}
+  flushAll(): void {
+    this.#table.flushAll();
+  }
 
   stats(): FlowStats {
-    return { active: 0, emitted: 0, evicted: 0 };
+    return { active: this.#table.size, emitted: this.#table.emitted, evicted: this.#table.evicted };
   }
 }

@@ -150,6 +150,10 @@ export async function runCapture(job: CaptureJob): Promise<number> {
   for (const sig of signals) Deno.addSignalListener(sig, onSignal);
 
   const status = startStatus(s, source, counters, shipper, job.readFile === undefined);
+  // Live capture: flows also time out while the wire is quiet (files run on packet time).
+  const flowTimer = flows !== null && job.readFile === undefined
+    ? setInterval(() => flows.expire(Date.now() / 1000), 1000)
+    : undefined;
   let failure: unknown = null;
   try {
     await source.run(sink, ctl);
@@ -157,6 +161,7 @@ export async function runCapture(job: CaptureJob): Promise<number> {
     failure = e;
   } finally {
     clearInterval(status);
+    clearInterval(flowTimer);
     for (const sig of signals) Deno.removeSignalListener(sig, onSignal);
   }
   // Drain: flows still open are emitted, outputs flushed, the shipper gets its grace period.

@@ -1,22 +1,40 @@
 /**
  * Shipping records: batcher -> submitter -> server, with the JSONL spool behind it.
- * (Placeholder with the final interface; lands with issue 5.)
+ *
+ * - batch.ts: envelope, batches, batcher; identity.ts: Agent_ID / Run_ID
+ * - http.ts: POST, response classes, 413 split, backoff; clickhouse.ts: ClickHouse format
+ * - spool.ts: JSONL segments, cap, crash recovery, dead letter file
+ * - shipper.ts: the queue, live sends, spooling, drain; drain.ts: `netmon spool drain`
+ * - server.ts: `netmon serve`
+ *
+ * @module
  */
-import type { PacketRecord } from "../decode/record.ts";
 import type { Settings } from "../config/settings.ts";
 import type { Logger } from "../log/mod.ts";
+import { loadIdentity } from "./identity.ts";
+import { type Shipper, ShipperCore } from "./shipper.ts";
+import { Spool } from "./spool.ts";
 
-export interface Shipper {
-  /** Takes one record (sync, never blocks). Returns false when it was dropped (queue full). */
-  push(rec: PacketRecord): boolean;
-  /** Resolves when the queue has room again (used by file replay for back-pressure). */
-  ready(): Promise<void>;
-  /** Short status fragment for the status line: "submitted N, spooled N, queue N". */
-  status(): string;
-  /** Ends shipping: closes the open batch, waits the grace period, returns summary lines. */
-  close(): Promise<string[]>;
-}
+export type { Shipper } from "./shipper.ts";
 
-export function createShipper(_settings: Settings, _log: Logger): Promise<Shipper> {
-  return Promise.reject(new Error("shipping records is not implemented yet"));
+/**
+ * Opens the spool (lock, crash recovery) and starts shipping; with a server URL the
+ * spool left by earlier runs starts draining at once.
+ *
+ * @example
+ * ```ts
+ * const shipper = await createShipper(settings, log);
+ * shipper.push({ IPv4: { Source: "10.0.0.1" } });
+ * for (const line of await shipper.close()) console.error(line);
+ * ```
+ */
+export async function createShipper(settings: Settings, log: Logger): Promise<Shipper> {
+  const spool = await Spool.open(settings.spoolDir, settings.spoolMaxBytes, log);
+  try {
+    const id = await loadIdentity(settings.spoolDir);
+    return new ShipperCore(settings, log, spool, id);
+  } catch (e) {
+    await spool.close();
+    throw e;
+  }
 }

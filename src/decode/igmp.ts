@@ -1,0 +1,140 @@
+/**
+ * IGMP v1 (RFC 1112), v2 (RFC 2236) and v3 (RFC 9776: queries and reports with
+ * group records).
+ *
+ * Version, as Wireshark decides it: a query (0x11) whose message is at least 12
+ * bytes is v3, else v1 when Max Resp Time is 0, else v2; report 0x12 is v1,
+ * 0x16/0x17 are v2, 0x22 is v3. Other types (DVMRP, PIM v1, mtrace...) get
+ * Version 0 and keep type, checksum and the address field.
+ *
+ * Max_Response_Time is in tenths of a second (as on the wire for v2; the v3 code
+ * is expanded, RFC 9776 4.1.1), like tshark's igmp.max_resp. It is null where the
+ * byte is reserved (v3 reports).
+ */
+import type { Frame } from "./frame.ts";
+import { IP_PROTO, register } from "./registry.ts";
+import { LAYER } from "./record.ts";
+import { ipv4 } from "./format.ts";
+import { isFragmented, verifyPlain } from "./checksum.ts";
+import { need, u16 } from "./bytes.ts";
+
+/** Field offsets from the start of the message. */
+const OFF = {
+  TYPE: 0,
+  MAX_RESP: 1,
+  CHECKSUM: 2,
+  GROUP: 4,
+  Q_FLAGS: 8,
+  Q_QQIC: 9,
+  Q_NUM_SOURCES: 10,
+  Q_SOURCES: 12,
+  R_NUM_RECORDS: 6,
+  R_RECORDS: 8,
+} as const;
+export const IGMP_HEADER_LEN = 8;
+export const IGMPV3_QUERY_LEN = 12;
+export const IP_PROTO_IGMP = 2;
+const RECORD_HEADER_LEN = 8;
+
+export const IGMP_TYPE = {
+  QUERY: 0x11,
+  V1_REPORT: 0x12,
+  V2_REPORT: 0x16,
+  V2_LEAVE: 0x17,
+  V3_REPORT: 0x22,
+} as const;
+
+const TYPE_NAMES: Record<number, string> = {
+  0x11: "Membership Query",
+  0x12: "Membership Report v1",
+  0x13: "DVMRP",
+  0x14: "PIM v1",
+  0x16: "Membership Report v2",
+  0x17: "Leave Group",
+  0x1e: "Traceroute Response",
+  0x1f: "Traceroute Query",
+  0x22: "Membership Report v3",
+  0x30: "Multicast Router Advertisement",
+  0x31: "Multicast Router Solicitation",
+  0x32: "Multicast Router Termination",
+};
+
+/** Expands an 8-bit v3 code (Max Resp Code, QQIC): below 128 literal, else mantissa/exponent. */
+export function igmpCode(c: number): number {
+  return c < 128 ? c : ((c & 0x0f) | 0x10) << (((c >> 4) & 7) + 3);
+}
+
+/** Reads `n` IPv4 addresses from `p`; returns null (after recording why) when they do not fit. */
+function sources(f: Frame, p: number, end: number, n: number): string[] | null {
+  if (!need(f, LAYER.IGMP, p, end, n * 4, "source list")) return null;
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) out.push(ipv4(f.bytes, p + i * 4));
+  return out;
+}
+
+/** Decodes an IGMP message at `off`; `end` is where the IP payload ends on the wire. */
+export function decodeIgmp(f: Frame, off: number, end: number): void {
+  const name = LAYER.IGMP;
+  if (!need(f, name, off, end, IGMP_HEADER_LEN, "IGMP message")) return;
+  const b = f.bytes;
+  const type = b[off + OFF.TYPE];
+  const maxResp = b[off + OFF.MAX_RESP];
+  const len = end - off;
+  let version = 0;
+  if (type === IGMP_TYPE.QUERY) version = len >= IGMPV3_QUERY_LEN ? 3 : maxResp === 0 ? 1 : 2;
+  else if (type === IGMP_TYPE.V1_REPORT) version = 1;
+  else if (type === IGMP_TYPE.V2_REPORT || type === IGMP_TYPE.V2_LEAVE) version = 2;
+  else if (type === IGMP_TYPE.V3_REPORT) version = 3;
+  const attrs: Record<string, unknown> = {
+    Version: version,
+    Type: type,
+    Type_Name: TYPE_NAMES[type] ?? "Unknown",
+    Max_Response_Time: version === 3
+      ? (type === IGMP_TYPE.QUERY ? igmpCode(maxResp) : null)
+      : maxResp,
+    Checksum: u16(b, off + OFF.CHECKSUM),
+    Checksum_Status: isFragmented(f) ? "unverified" : verifyPlain(b, off, end, f.capEnd),
+    Group_Address: version === 3 && type === IGMP_TYPE.V3_REPORT ? null : ipv4(b, off + OFF.GROUP),
+  };
+  f.layer(name, attrs);
+  if (version !== 3) {
+    if (end > off + IGMP_HEADER_LEN && version === 0) f.rest(off + IGMP_HEADER_LEN, end);
+    return;
+  }
+  if (type === IGMP_TYPE.QUERY) {
+    if (!need(f, name, off, end, IGMPV3_QUERY_LEN, "IGMPv3 query")) return;
+    const fl = b[off + OFF.Q_FLAGS];
+    const n = u16(b, off + OFF.Q_NUM_SOURCES);
+    attrs.Suppress_Router_Processing = (fl & 8) !== 0;
+    attrs.QRV = fl & 7;
+    attrs.QQIC = igmpCode(b[off + OFF.Q_QQIC]);
+    attrs.Number_Of_Sources = n;
+    const src = sources(f, off + OFF.Q_SOURCES, end, n);
+    if (src !== null) attrs.Sources = src;
+    return;
+  }
+  // v3 report
+  const n = u16(b, off + OFF.R_NUM_RECORDS);
+  attrs.Number_Of_Group_Records = n;
+  const records: unknown[] = [];
+  attrs.Group_Records = records;
+  let p = off + OFF.R_RECORDS;
+  for (let i = 0; i < n; i++) {
+    if (!need(f, name, p, end, RECORD_HEADER_LEN, "group record")) return;
+    const auxWords = b[p + 1];
+    const nsrc = u16(b, p + 2);
+    const r: Record<string, unknown> = {
+      Record_Type: b[p],
+      Aux_Data_Length: auxWords * 4,
+      Number_Of_Sources: nsrc,
+      Multicast_Address: ipv4(b, p + 4),
+    };
+    records.push(r);
+    const src = sources(f, p + RECORD_HEADER_LEN, end, nsrc);
+    if (src === null) return;
+    r.Sources = src;
+    p += RECORD_HEADER_LEN + nsrc * 4 + auxWords * 4;
+  }
+}
+
+register(IP_PROTO, IP_PROTO_IGMP, decodeIgmp);

@@ -1,0 +1,273 @@
+/**
+ * IPv4 (RFC 791) with options (RFC 791, 1108, 2113, 7126 numbering).
+ *
+ * - Total_Length bounds the payload: Ethernet padding after it is not payload.
+ *   A total length past the frame is a fault; decoding goes on with what the frame has.
+ *   Total length 0 is taken as TCP segmentation offload (the frame length is used), as
+ *   Wireshark does, and recorded as a fault.
+ * - Fragments: `f.sum.fragment` is set when MF is set or the offset is not 0. A
+ *   non-first fragment (offset > 0) records its bytes as Payload and stops; a first
+ *   fragment is decoded further, its transport checksum is "unverified".
+ * - Version 6 under EtherType 0x0800 is decoded as IPv6 (Wireshark does the same).
+ */
+import type { Frame } from "./frame.ts";
+import { dispatch, ETHERTYPE, IP_PROTO, register } from "./registry.ts";
+import { LAYER } from "./record.ts";
+import { hex, ipv4 } from "./format.ts";
+import { setIpContext, verifyPlain } from "./checksum.ts";
+import { decodeIpv6 } from "./ipv6.ts";
+import { u32 } from "./bytes.ts";
+
+/** Field offsets from the start of the header. */
+const OFF = {
+  VER_IHL: 0,
+  TOS: 1,
+  TOTAL_LENGTH: 2,
+  ID: 4,
+  FLAGS_FRAG: 6,
+  TTL: 8,
+  PROTOCOL: 9,
+  CHECKSUM: 10,
+  SRC: 12,
+  DST: 16,
+  OPTIONS: 20,
+} as const;
+export const IPV4_HEADER_LEN = 20;
+export const ETHERTYPE_IPV4 = 0x0800;
+export const IP_PROTO_IPV4 = 4;
+const FLAG_RESERVED = 0x8000;
+const FLAG_DF = 0x4000;
+const FLAG_MF = 0x2000;
+const FRAG_MASK = 0x1fff;
+
+/** Option type numbers (whole type octet). */
+const OPT = {
+  EOL: 0,
+  NOP: 1,
+  RECORD_ROUTE: 7,
+  TIMESTAMP: 68,
+  LSRR: 131,
+  SSRR: 137,
+  ROUTER_ALERT: 148,
+} as const;
+
+const OPTION_NAMES: Record<number, string> = {
+  0: "End of Options List",
+  1: "No-Operation",
+  7: "Record Route",
+  25: "Quick-Start",
+  68: "Timestamp",
+  82: "Traceroute",
+  130: "Security",
+  131: "Loose Source Route",
+  133: "Extended Security",
+  134: "Commercial IP Security",
+  136: "Stream ID",
+  137: "Strict Source Route",
+  148: "Router Alert",
+};
+
+/** Shared empty list for headers without options (never mutated). */
+const NO_OPTIONS: readonly unknown[] = Object.freeze([]);
+
+/** Offset of the final destination named by a source route option, -1 none (set by decodeIpv4Options). */
+let routeFinalDst = -1;
+
+/** Decodes the options in bytes[off..end) (the header's option area, fully captured). */
+export function decodeIpv4Options(f: Frame, off: number, end: number, layer: string): unknown[] {
+  routeFinalDst = -1;
+  const b = f.bytes;
+  const out: unknown[] = [];
+  let i = off;
+  while (i < end) {
+    const type = b[i];
+    if (type === OPT.EOL) {
+      out.push({ Type: type, Name: OPTION_NAMES[type] });
+      break;
+    }
+    if (type === OPT.NOP) {
+      out.push({ Type: type, Name: OPTION_NAMES[type] });
+      i++;
+      continue;
+    }
+    if (i + 2 > end) {
+      f.fault(layer, `option ${type} has no length`, i);
+      break;
+    }
+    const len = b[i + 1];
+    if (len < 2 || i + len > end) {
+      f.fault(layer, `option ${type} length ${len} is invalid`, i + 1);
+      break;
+    }
+    const o: Record<string, unknown> = {
+      Type: type,
+      Name: OPTION_NAMES[type] ?? "Unknown",
+      Length: len,
+    };
+    const dataOff = i + 2;
+    const optEnd = i + len;
+    switch (type) {
+      case OPT.RECORD_ROUTE:
+      case OPT.LSRR:
+      case OPT.SSRR: {
+        if (len < 3) {
+          f.fault(layer, `option ${type} length ${len} is invalid`, i + 1);
+          break;
+        }
+        const ptr = b[dataOff];
+        o.Pointer = ptr;
+        const route: string[] = [];
+        let last = -1;
+        for (let a = dataOff + 1; a + 4 <= optEnd; a += 4) {
+          route.push(ipv4(b, a));
+          last = a;
+        }
+        o.Route = route;
+        // A source route not yet exhausted ends at its last entry: that is the final
+        // destination (pseudo-header, RFC 791/9293; Wireshark shows it as ip.dst).
+        if (type !== OPT.RECORD_ROUTE && ptr <= len && last >= 0) routeFinalDst = last;
+        break;
+      }
+      case OPT.TIMESTAMP: {
+        if (len < 4) {
+          f.fault(layer, `option ${type} length ${len} is invalid`, i + 1);
+          break;
+        }
+        o.Pointer = b[dataOff];
+        o.Overflow = b[dataOff + 1] >> 4;
+        const flag = b[dataOff + 1] & 0x0f;
+        o.Flag = flag;
+        const entries: unknown[] = [];
+        const step = flag === 0 ? 4 : 8;
+        for (let a = dataOff + 2; a + step <= optEnd; a += step) {
+          if (flag === 0) entries.push({ Timestamp: u32(b, a) });
+          else entries.push({ Address: ipv4(b, a), Timestamp: u32(b, a + 4) });
+        }
+        o.Entries = entries;
+        break;
+      }
+      case OPT.ROUTER_ALERT:
+        if (len === 4) o.Value = (b[dataOff] << 8) | b[dataOff + 1];
+        else f.fault(layer, `router alert length ${len} is not 4`, i + 1);
+        break;
+      default:
+        if (len > 2) o.Data = hex(b, dataOff, optEnd);
+    }
+    out.push(o);
+    i = optEnd;
+  }
+  return out;
+}
+
+/** Decodes an IPv4 header at `off`; `end` is where the parent's data ends on the wire. */
+export function decodeIpv4(f: Frame, off: number, end: number): void {
+  const name = LAYER.IPV4;
+  if (!f.has(off, 1)) {
+    f.truncated(name, off);
+    return;
+  }
+  const b = f.bytes;
+  const version = b[off] >> 4;
+  if (version === 6) {
+    decodeIpv6(f, off, end);
+    return;
+  }
+  if (!f.has(off, IPV4_HEADER_LEN)) {
+    f.truncated(name, off);
+    return;
+  }
+  const hlen = (b[off] & 0x0f) * 4;
+  const tos = b[off + OFF.TOS];
+  const totalLength = (b[off + OFF.TOTAL_LENGTH] << 8) | b[off + OFF.TOTAL_LENGTH + 1];
+  const ff = (b[off + OFF.FLAGS_FRAG] << 8) | b[off + OFF.FLAGS_FRAG + 1];
+  const fragOffset = ff & FRAG_MASK;
+  const proto = b[off + OFF.PROTOCOL];
+  const attrs: Record<string, unknown> = {
+    Version: version,
+    Header_Length: hlen,
+    DSCP: tos >> 2,
+    ECN: tos & 3,
+    Total_Length: totalLength,
+    Identification: (b[off + OFF.ID] << 8) | b[off + OFF.ID + 1],
+    Flags: {
+      Reserved: (ff & FLAG_RESERVED) !== 0,
+      DF: (ff & FLAG_DF) !== 0,
+      MF: (ff & FLAG_MF) !== 0,
+    },
+    Fragment_Offset: fragOffset * 8,
+    TTL: b[off + OFF.TTL],
+    Protocol: proto,
+    Checksum: (b[off + OFF.CHECKSUM] << 8) | b[off + OFF.CHECKSUM + 1],
+    Checksum_Status: "unverified",
+    Source_Address: ipv4(b, off + OFF.SRC),
+    Destination_Address: ipv4(b, off + OFF.DST),
+    Options: NO_OPTIONS,
+  };
+  f.layer(name, attrs);
+  if (version !== 4) {
+    f.fault(name, `IP version ${version} is not 4`, off);
+    return;
+  }
+  if (hlen < IPV4_HEADER_LEN) {
+    f.fault(name, `header length ${hlen} is below 20`, off);
+    return;
+  }
+  // Where the packet ends on the wire.
+  let pktEnd = off + totalLength;
+  if (totalLength === 0) {
+    f.fault(name, "total length 0 (assumed TCP segmentation offload)", off + OFF.TOTAL_LENGTH);
+    pktEnd = end;
+  } else if (totalLength < hlen) {
+    f.fault(
+      name,
+      `total length ${totalLength} is below header length ${hlen}`,
+      off + OFF.TOTAL_LENGTH,
+    );
+    return;
+  } else if (pktEnd > end) {
+    f.fault(
+      name,
+      `total length ${totalLength} exceeds the frame (${end - off} bytes)`,
+      off + OFF.TOTAL_LENGTH,
+    );
+    pktEnd = end;
+  }
+  if (off + hlen > pktEnd) {
+    f.fault(name, `header length ${hlen} exceeds the packet`, off);
+    return;
+  }
+  if (!f.has(off, hlen)) {
+    f.truncated(name, off + IPV4_HEADER_LEN);
+    return;
+  }
+  attrs.Checksum_Status = verifyPlain(b, off, off + hlen, f.capEnd);
+  let dstOff = off + OFF.DST;
+  if (hlen > IPV4_HEADER_LEN) {
+    attrs.Options = decodeIpv4Options(f, off + OFF.OPTIONS, off + hlen, name);
+    if (routeFinalDst >= 0) {
+      // Source routed: the header holds the current hop, the option the final destination.
+      dstOff = routeFinalDst;
+      attrs.Current_Route = attrs.Destination_Address;
+      attrs.Destination_Address = ipv4(b, dstOff);
+    }
+  }
+
+  const s = f.sum;
+  s.ipVersion = 4;
+  s.srcAddrOff = off + OFF.SRC;
+  s.dstAddrOff = dstOff;
+  s.ipProto = proto;
+  s.ipBytes = pktEnd - off;
+  const fragmented = (ff & FLAG_MF) !== 0 || fragOffset !== 0;
+  if (fragmented) s.fragment = true;
+  setIpContext(f, fragmented, dstOff);
+  if (fragOffset !== 0) {
+    // Not the first fragment: the bytes continue an upper-layer header we have not seen.
+    f.rest(off + hlen, pktEnd);
+    return;
+  }
+  dispatch(IP_PROTO, proto, f, off + hlen, pktEnd);
+}
+
+register(ETHERTYPE, ETHERTYPE_IPV4, decodeIpv4);
+register(IP_PROTO, IP_PROTO_IPV4, decodeIpv4);

@@ -1,0 +1,240 @@
+/**
+ * TCP (RFC 9293) with options: MSS, window scale, SACK permitted, SACK blocks,
+ * timestamps, user timeout, TCP Fast Open; MPTCP (RFC 8684) and AccECN
+ * (kinds 172/174) and anything else as kind, length and hex data.
+ *
+ * Sequence and acknowledgment numbers are absolute (what is on the wire).
+ * The AE flag (RFC 9768, formerly NS) is bit 8 of the flags (0x100 in f.sum.tcpFlags).
+ * Bytes after the header are recorded as Payload (Length, Captured_Length).
+ */
+import type { Frame } from "./frame.ts";
+import { IP_PROTO, register } from "./registry.ts";
+import { LAYER } from "./record.ts";
+import { hex } from "./format.ts";
+import { upperChecksum } from "./checksum.ts";
+import { u16, u32 } from "./bytes.ts";
+
+/** Field offsets from the start of the header. */
+const OFF = {
+  SRC_PORT: 0,
+  DST_PORT: 2,
+  SEQ: 4,
+  ACK: 8,
+  DATA_OFFSET: 12,
+  FLAGS: 13,
+  WINDOW: 14,
+  CHECKSUM: 16,
+  URGENT: 18,
+  OPTIONS: 20,
+} as const;
+export const TCP_HEADER_LEN = 20;
+export const IP_PROTO_TCP = 6;
+
+const FLAG = {
+  FIN: 0x01,
+  SYN: 0x02,
+  RST: 0x04,
+  PSH: 0x08,
+  ACK: 0x10,
+  URG: 0x20,
+  ECE: 0x40,
+  CWR: 0x80,
+  AE: 0x100,
+} as const;
+
+/** Option kinds with their fixed lengths (0 = variable). */
+const KIND = {
+  EOL: 0,
+  NOP: 1,
+  MSS: 2,
+  WINDOW_SCALE: 3,
+  SACK_PERMITTED: 4,
+  SACK: 5,
+  TIMESTAMPS: 8,
+  USER_TIMEOUT: 28,
+  MPTCP: 30,
+  FAST_OPEN: 34,
+} as const;
+const FIXED_LEN: Record<number, number> = { 2: 4, 3: 3, 4: 2, 8: 10, 28: 4 };
+const KIND_NAMES: Record<number, string> = {
+  0: "End of Option List",
+  1: "No-Operation",
+  2: "Maximum Segment Size",
+  3: "Window Scale",
+  4: "SACK Permitted",
+  5: "SACK",
+  8: "Timestamps",
+  19: "MD5 Signature",
+  27: "Quick-Start Response",
+  28: "User Timeout",
+  29: "TCP Authentication",
+  30: "Multipath TCP",
+  34: "TCP Fast Open Cookie",
+  69: "Encryption Negotiation",
+  172: "AccECN Order 0",
+  174: "AccECN Order 1",
+  253: "Experimental",
+  254: "Experimental",
+};
+const EOL_OPTION = Object.freeze({ Kind: 0, Name: KIND_NAMES[0] });
+const NOP_OPTION = Object.freeze({ Kind: 1, Name: KIND_NAMES[1] });
+const NO_OPTIONS: readonly unknown[] = Object.freeze([]);
+
+/** Decodes the options in bytes[off..end) (fully captured). */
+export function decodeTcpOptions(f: Frame, off: number, end: number): unknown[] {
+  const b = f.bytes;
+  const name = LAYER.TCP;
+  const out: unknown[] = [];
+  let i = off;
+  while (i < end) {
+    const kind = b[i];
+    if (kind === KIND.EOL) {
+      out.push(EOL_OPTION);
+      break;
+    }
+    if (kind === KIND.NOP) {
+      out.push(NOP_OPTION);
+      i++;
+      continue;
+    }
+    if (i + 2 > end) {
+      f.fault(name, `option ${kind} has no length`, i);
+      break;
+    }
+    const len = b[i + 1];
+    if (len < 2 || i + len > end) {
+      f.fault(name, `option ${kind} length ${len} is invalid`, i + 1);
+      break;
+    }
+    const o: Record<string, unknown> = {
+      Kind: kind,
+      Name: KIND_NAMES[kind] ?? "Unknown",
+      Length: len,
+    };
+    const d = i + 2;
+    const fixed = FIXED_LEN[kind];
+    if (fixed !== undefined && len !== fixed) {
+      f.fault(name, `option ${kind} length ${len} is not ${fixed}`, i + 1);
+      if (len > 2) o.Data = hex(b, d, i + len);
+    } else {
+      switch (kind) {
+        case KIND.MSS:
+          o.Value = u16(b, d);
+          break;
+        case KIND.WINDOW_SCALE:
+          o.Shift_Count = b[d];
+          o.Multiplier = b[d] <= 14 ? 2 ** b[d] : 2 ** 14;
+          break;
+        case KIND.SACK_PERMITTED:
+          break;
+        case KIND.SACK: {
+          const blocks: unknown[] = [];
+          for (let e = d; e + 8 <= i + len; e += 8) {
+            blocks.push({ Left_Edge: u32(b, e), Right_Edge: u32(b, e + 4) });
+          }
+          if ((len - 2) % 8 !== 0) f.fault(name, `SACK option length ${len} is not 2 + 8n`, i + 1);
+          o.Blocks = blocks;
+          break;
+        }
+        case KIND.TIMESTAMPS:
+          o.Value = u32(b, d);
+          o.Echo_Reply = u32(b, d + 4);
+          break;
+        case KIND.USER_TIMEOUT: {
+          const v = u16(b, d);
+          o.Granularity = v & 0x8000 ? "minutes" : "seconds";
+          o.Timeout = v & 0x7fff;
+          break;
+        }
+        case KIND.MPTCP:
+          if (len > 2) o.Subtype = b[d] >> 4;
+          if (len > 2) o.Data = hex(b, d, i + len);
+          break;
+        case KIND.FAST_OPEN:
+          if (len > 2) o.Cookie = hex(b, d, i + len);
+          break;
+        default:
+          if (len > 2) o.Data = hex(b, d, i + len);
+      }
+    }
+    out.push(o);
+    i += len;
+  }
+  return out;
+}
+
+/** Decodes a TCP segment at `off` whose bytes end at `end` on the wire (the IP payload end). */
+export function decodeTcp(f: Frame, off: number, end: number): void {
+  const name = LAYER.TCP;
+  if (off + TCP_HEADER_LEN > end) {
+    f.fault(name, `segment of ${Math.max(0, end - off)} bytes is shorter than a TCP header`, off);
+    return;
+  }
+  if (!f.has(off, TCP_HEADER_LEN)) {
+    f.truncated(name, off);
+    return;
+  }
+  const b = f.bytes;
+  const hlen = (b[off + OFF.DATA_OFFSET] >> 4) * 4;
+  const flags = ((b[off + OFF.DATA_OFFSET] & 1) << 8) | b[off + OFF.FLAGS];
+  const srcPort = u16(b, off + OFF.SRC_PORT);
+  const dstPort = u16(b, off + OFF.DST_PORT);
+  const seq = u32(b, off + OFF.SEQ);
+  const ack = u32(b, off + OFF.ACK);
+  const attrs: Record<string, unknown> = {
+    Source_Port: srcPort,
+    Destination_Port: dstPort,
+    Sequence_Number: seq,
+    Acknowledgment_Number: ack,
+    Header_Length: hlen,
+    Flags: {
+      CWR: (flags & FLAG.CWR) !== 0,
+      ECE: (flags & FLAG.ECE) !== 0,
+      URG: (flags & FLAG.URG) !== 0,
+      ACK: (flags & FLAG.ACK) !== 0,
+      PSH: (flags & FLAG.PSH) !== 0,
+      RST: (flags & FLAG.RST) !== 0,
+      SYN: (flags & FLAG.SYN) !== 0,
+      FIN: (flags & FLAG.FIN) !== 0,
+      AE: (flags & FLAG.AE) !== 0,
+    },
+    Reserved: (b[off + OFF.DATA_OFFSET] >> 1) & 7,
+    Window: u16(b, off + OFF.WINDOW),
+    Checksum: u16(b, off + OFF.CHECKSUM),
+    Checksum_Status: "unverified",
+    Urgent_Pointer: u16(b, off + OFF.URGENT),
+    Options: NO_OPTIONS,
+    Payload_Length: 0,
+  };
+  f.layer(name, attrs);
+  const s = f.sum;
+  s.srcPort = srcPort;
+  s.dstPort = dstPort;
+  s.tcpFlags = flags;
+  s.tcpSeq = seq;
+  s.tcpAck = ack;
+  if (hlen < TCP_HEADER_LEN) {
+    f.fault(name, `header length ${hlen} is below 20`, off + OFF.DATA_OFFSET);
+    return;
+  }
+  if (off + hlen > end) {
+    f.fault(
+      name,
+      `header length ${hlen} exceeds the segment (${end - off} bytes)`,
+      off + OFF.DATA_OFFSET,
+    );
+    return;
+  }
+  const payload = end - off - hlen;
+  attrs.Payload_Length = payload;
+  s.payloadBytes = payload;
+  attrs.Checksum_Status = upperChecksum(f, off, end, IP_PROTO_TCP);
+  if (!f.has(off, hlen)) {
+    f.truncated(name, off + TCP_HEADER_LEN);
+    return;
+  }
+  if (hlen > TCP_HEADER_LEN) attrs.Options = decodeTcpOptions(f, off + OFF.OPTIONS, off + hlen);
+  if (payload > 0) f.rest(off + hlen, end);
+}
+
+register(IP_PROTO, IP_PROTO_TCP, decodeTcp);

@@ -1,0 +1,68 @@
+/**
+ * UDP (RFC 768). The Length field bounds the datagram; bytes after it inside the IP
+ * payload are ignored. Length 0 over IPv6 means a jumbogram (RFC 2675): the IP
+ * payload length is used. Checksum 0 is "absent" over IPv4 and "bad" over IPv6
+ * (illegal there, RFC 8200 8.1, as Wireshark reports it). The datagram's data is
+ * recorded as Payload (Length, Captured_Length).
+ */
+import type { Frame } from "./frame.ts";
+import { IP_PROTO, register } from "./registry.ts";
+import { LAYER } from "./record.ts";
+import { upperChecksum } from "./checksum.ts";
+import { u16 } from "./bytes.ts";
+
+/** Field offsets from the start of the header. */
+const OFF = { SRC_PORT: 0, DST_PORT: 2, LENGTH: 4, CHECKSUM: 6 } as const;
+export const UDP_HEADER_LEN = 8;
+export const IP_PROTO_UDP = 17;
+
+/** Decodes a UDP datagram at `off`; `end` is where the IP payload ends on the wire. */
+export function decodeUdp(f: Frame, off: number, end: number): void {
+  const name = LAYER.UDP;
+  if (off + UDP_HEADER_LEN > end) {
+    f.fault(name, `datagram of ${Math.max(0, end - off)} bytes is shorter than a UDP header`, off);
+    return;
+  }
+  if (!f.has(off, UDP_HEADER_LEN)) {
+    f.truncated(name, off);
+    return;
+  }
+  const b = f.bytes;
+  const srcPort = u16(b, off + OFF.SRC_PORT);
+  const dstPort = u16(b, off + OFF.DST_PORT);
+  const length = u16(b, off + OFF.LENGTH);
+  const checksum = u16(b, off + OFF.CHECKSUM);
+  const attrs: Record<string, unknown> = {
+    Source_Port: srcPort,
+    Destination_Port: dstPort,
+    Length: length,
+    Checksum: checksum,
+    Checksum_Status: "unverified",
+    Payload_Length: 0,
+  };
+  f.layer(name, attrs);
+  const s = f.sum;
+  s.srcPort = srcPort;
+  s.dstPort = dstPort;
+  const ipPayload = end - off;
+  let udpEnd = off + length;
+  let lengthOk = true;
+  if (length === 0 && s.ipVersion === 6 && ipPayload > 0xffff) {
+    udpEnd = end; // jumbogram
+  } else if (length < UDP_HEADER_LEN) {
+    f.fault(name, `length ${length} is below 8`, off + OFF.LENGTH);
+    return;
+  } else if (length > ipPayload) {
+    f.fault(name, `length ${length} exceeds the IP payload (${ipPayload} bytes)`, off + OFF.LENGTH);
+    udpEnd = end;
+    lengthOk = false;
+  }
+  const payload = udpEnd - off - UDP_HEADER_LEN;
+  attrs.Payload_Length = payload;
+  s.payloadBytes = payload;
+  if (checksum === 0) attrs.Checksum_Status = s.ipVersion === 6 ? "bad" : "absent";
+  else if (lengthOk) attrs.Checksum_Status = upperChecksum(f, off, udpEnd, IP_PROTO_UDP);
+  if (payload > 0) f.rest(off + UDP_HEADER_LEN, udpEnd);
+}
+
+register(IP_PROTO, IP_PROTO_UDP, decodeUdp);

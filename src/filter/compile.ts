@@ -1,0 +1,522 @@
+/**
+ * Compiles one parsed filter (a JSON value) into predicates over records, checking
+ * every name and value against the schema first. All parsing happens here, once:
+ * the returned closures compare numbers and interned strings and allocate nothing.
+ */
+import type { PacketRecord } from "../decode/record.ts";
+import { canonicalIpv4, canonicalIpv6, canonicalMac, parseIpv4, parseIpv6 } from "./addr.ts";
+import {
+  attributeNames,
+  layerOf,
+  type LayerSchema,
+  SCALARS,
+  SCHEMA,
+  type ValueKind,
+} from "./schema.ts";
+import { closest } from "./suggest.ts";
+
+export type RecordPredicate = (rec: PacketRecord) => boolean;
+type ValuePred = (v: unknown) => boolean;
+type LayerPred = (layer: Record<string, unknown>) => boolean;
+
+/** A problem in a filter, at `path` inside it ("IPv4.Source_Address", "[1].TCP.Port[0]"). */
+export class FilterError extends Error {
+  readonly path: string;
+  readonly problem: string;
+  constructor(path: string, problem: string) {
+    super(path === "" ? problem : `${path}: ${problem}`);
+    this.name = "FilterError";
+    this.path = path;
+    this.problem = problem;
+  }
+}
+
+/** One compiled filter object: which record type it applies to and its predicate. */
+export interface CompiledFilter {
+  record: "packet" | "flow";
+  match: RecordPredicate;
+}
+
+/**
+ * Compiles a parsed filter file or argument: one filter object or a list of them.
+ * Throws {@link FilterError} naming the path of the first problem.
+ *
+ * @example
+ * ```ts
+ * import { compileFilterValue } from "./src/filter/compile.ts";
+ * const [f] = compileFilterValue({ TCP: { Port: 80 } });
+ * f.match({ TCP: { Source_Port: 80, Destination_Port: 40000 } }); // true
+ * ```
+ */
+export function compileFilterValue(value: unknown): CompiledFilter[] {
+  if (Array.isArray(value)) {
+    if (value.length === 0) {
+      throw new FilterError("", "empty list of filters (it would match nothing)");
+    }
+    return value.map((v, i) => compileFilterObject(v, `[${i}]`));
+  }
+  return [compileFilterObject(value, "")];
+}
+
+function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "a list";
+  if (typeof v === "object") return "an object";
+  if (typeof v === "string") return `string ${JSON.stringify(v)}`;
+  return `${typeof v} ${String(v)}`;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function join(path: string, key: string): string {
+  return path === "" ? key : `${path}.${key}`;
+}
+
+function compileFilterObject(value: unknown, path: string): CompiledFilter {
+  if (!isPlainObject(value)) {
+    throw new FilterError(
+      path,
+      `expected a filter object ({"Layer": {...}}), got ${describe(value)}`,
+    );
+  }
+  const keys = Object.keys(value);
+  const preds: RecordPredicate[] = [];
+  let record: "packet" | "flow" = "packet";
+  for (const key of keys) {
+    const p = join(path, key);
+    if (Object.hasOwn(SCALARS, key)) {
+      const vp = compileValue(SCALARS[key], value[key], p);
+      preds.push((rec) => vp(rec[key]));
+      continue;
+    }
+    const lo = layerOf(key);
+    if (lo === null) {
+      const names = [...Object.keys(SCHEMA), ...Object.keys(SCALARS)];
+      throw new FilterError(p, `unknown layer; did you mean ${closest(key, names)}?`);
+    }
+    const schema = SCHEMA[lo.name];
+    if (schema.record === "flow") record = "flow";
+    preds.push(compileLayer(key, schema, value[key], p));
+  }
+  if (record === "flow" && keys.length > 1) {
+    const other = keys.find((k) => k !== "Flow");
+    throw new FilterError(
+      join(path, other ?? ""),
+      'a flow filter holds only "Flow" (flow records have no packet layers); use two filters',
+    );
+  }
+  return { record, match: all(preds) };
+}
+
+function all(preds: RecordPredicate[]): RecordPredicate {
+  const n = preds.length;
+  if (n === 0) return () => true;
+  if (n === 1) return preds[0];
+  if (n === 2) {
+    const [a, b] = preds;
+    return (r) => a(r) && b(r);
+  }
+  return (r) => {
+    for (let i = 0; i < n; i++) if (!preds[i](r)) return false;
+    return true;
+  };
+}
+
+function compileLayer(
+  key: string,
+  schema: LayerSchema,
+  value: unknown,
+  path: string,
+): RecordPredicate {
+  if (!isPlainObject(value)) {
+    throw new FilterError(
+      path,
+      `expected an object of attributes ({} = layer present), got ${describe(value)}`,
+    );
+  }
+  const preds: LayerPred[] = [];
+  for (const attr of Object.keys(value)) {
+    const p = join(path, attr);
+    const either = schema.either !== undefined && Object.hasOwn(schema.either, attr)
+      ? schema.either[attr]
+      : null;
+    if (either !== null) {
+      const [a, b] = either;
+      const vp = compileValue(schema.attrs[a], value[attr], p);
+      preds.push((l) => vp(l[a]) || vp(l[b]));
+      continue;
+    }
+    if (!Object.hasOwn(schema.attrs, attr)) {
+      throw new FilterError(
+        p,
+        `unknown attribute; did you mean ${closest(attr, attributeNames(schema))}?`,
+      );
+    }
+    const vp = compileValue(schema.attrs[attr], value[attr], p);
+    preds.push((l) => vp(l[attr]));
+  }
+  const n = preds.length;
+  const layerMatch: LayerPred = n === 0 ? () => true : n === 1 ? preds[0] : (l) => {
+    for (let i = 0; i < n; i++) if (!preds[i](l)) return false;
+    return true;
+  };
+  if (schema.list) {
+    return (rec) => {
+      const v = rec[key];
+      if (!Array.isArray(v)) return false;
+      for (let i = 0; i < v.length; i++) {
+        const e = v[i];
+        if (typeof e === "object" && e !== null && layerMatch(e as Record<string, unknown>)) {
+          return true;
+        }
+      }
+      return false;
+    };
+  }
+  return (rec) => {
+    const v = rec[key];
+    return typeof v === "object" && v !== null && layerMatch(v as Record<string, unknown>);
+  };
+}
+
+const present: ValuePred = (v) => v !== undefined && v !== null;
+
+/** Compiles the filter value for an attribute of `kind`: scalar, list (any of) or `{}`. */
+export function compileValue(kind: ValueKind, value: unknown, path: string): ValuePred {
+  if (isPlainObject(value) && Object.keys(value).length === 0) return present;
+  if (kind.kind === "flags") return anyOf(value, path, (v, p) => compileFlags(kind.names, v, p));
+  if (kind.kind === "json") return anyOf(value, path, compileJson);
+  if (kind.kind === "bool") {
+    return anyOf(value, path, (v, p) => {
+      if (typeof v !== "boolean") {
+        throw new FilterError(p, `expected true or false, got ${describe(v)}`);
+      }
+      return (x) => x === v;
+    });
+  }
+  const items = Array.isArray(value) ? value : [value];
+  if (items.length === 0) throw new FilterError(path, "empty list (it would match nothing)");
+  const itemPath = (i: number) => Array.isArray(value) ? `${path}[${i}]` : path;
+  switch (kind.kind) {
+    case "number":
+      return numberMatcher(items.map((v, i) => parseNumberItem(v, itemPath(i), kind.max)));
+    case "string":
+      return stringMatcher(items.map((v, i) => expectString(v, itemPath(i), "a string")));
+    case "enum":
+      return stringMatcher(items.map((v, i) => {
+        const p = itemPath(i);
+        const s = expectString(v, p, `one of ${kind.values.join(", ")}`);
+        if (!kind.values.includes(s)) {
+          throw new FilterError(
+            p,
+            `unknown value ${JSON.stringify(s)}; did you mean ${closest(s, kind.values)}?`,
+          );
+        }
+        return s;
+      }));
+    case "mac":
+      return stringMatcher(items.map((v, i) => {
+        const p = itemPath(i);
+        const s = expectString(v, p, "a MAC address string");
+        const m = canonicalMac(s.trim());
+        if (m === null) {
+          throw new FilterError(
+            p,
+            `bad MAC address ${JSON.stringify(s)} (want 6 hex bytes, e.g. 00:1b:21:3c:9d:f8)`,
+          );
+        }
+        return m;
+      }));
+    case "ipv4":
+    case "ipv6":
+    case "ip":
+      return ipMatcher(items.map((v, i) => parseIpItem(v, itemPath(i), kind.kind)));
+  }
+}
+
+/** A list in the filter means "any of"; anything else is one item. */
+function anyOf(value: unknown, path: string, one: (v: unknown, p: string) => ValuePred): ValuePred {
+  if (!Array.isArray(value)) return one(value, path);
+  if (value.length === 0) throw new FilterError(path, "empty list (it would match nothing)");
+  const preds = value.map((v, i) => one(v, `${path}[${i}]`));
+  const n = preds.length;
+  return (x) => {
+    for (let i = 0; i < n; i++) if (preds[i](x)) return true;
+    return false;
+  };
+}
+
+function expectString(v: unknown, path: string, what: string): string {
+  if (Array.isArray(v)) throw new FilterError(path, "nested list (a list means any of its values)");
+  if (typeof v !== "string") throw new FilterError(path, `expected ${what}, got ${describe(v)}`);
+  return v;
+}
+
+function stringMatcher(values: string[]): ValuePred {
+  if (values.length === 1) {
+    const s = values[0];
+    return (v) => v === s;
+  }
+  const n = values.length;
+  return (v) => {
+    for (let i = 0; i < n; i++) if (v === values[i]) return true;
+    return false;
+  };
+}
+
+// ---- numbers -------------------------------------------------------------------------
+
+const NUMBER_TEXT = /^\s*(0x[0-9a-f]+|\d+(?:\.\d+)?)\s*(?:-\s*(0x[0-9a-f]+|\d+(?:\.\d+)?)\s*)?$/i;
+
+function parseNumberItem(v: unknown, path: string, max?: number): [number, number] {
+  let lo: number, hi: number;
+  if (typeof v === "number") lo = hi = v;
+  else if (typeof v === "string") {
+    const m = NUMBER_TEXT.exec(v);
+    if (m === null) {
+      throw new FilterError(
+        path,
+        `bad number or range ${JSON.stringify(v)} (want e.g. 80, "0x0800" or "1024-65535")`,
+      );
+    }
+    lo = Number(m[1]);
+    hi = m[2] === undefined ? lo : Number(m[2]);
+    if (lo > hi) {
+      throw new FilterError(path, `bad range ${JSON.stringify(v)}: low end above high end`);
+    }
+  } else if (Array.isArray(v)) {
+    throw new FilterError(path, "nested list (a list means any of its values)");
+  } else {
+    throw new FilterError(
+      path,
+      `expected a number, a range "A-B" or a list of them, got ${describe(v)}`,
+    );
+  }
+  if (max !== undefined && hi > max) {
+    throw new FilterError(path, `${hi} is out of range (0-${max})`);
+  }
+  return [lo, hi];
+}
+
+function numberMatcher(ranges: [number, number][]): ValuePred {
+  const toNum = (v: unknown): number =>
+    typeof v === "number" ? v : typeof v === "string" ? Number(v) : NaN;
+  if (ranges.length === 1) {
+    const [lo, hi] = ranges[0];
+    if (lo === hi) return (v) => toNum(v) === lo;
+    return (v) => {
+      const x = toNum(v);
+      return x >= lo && x <= hi;
+    };
+  }
+  const los = Float64Array.from(ranges, (r) => r[0]);
+  const his = Float64Array.from(ranges, (r) => r[1]);
+  const n = ranges.length;
+  return (v) => {
+    const x = toNum(v);
+    for (let i = 0; i < n; i++) if (x >= los[i] && x <= his[i]) return true;
+    return false;
+  };
+}
+
+// ---- addresses -----------------------------------------------------------------------
+
+interface IpItem {
+  v6: boolean;
+  /** Canonical text for a single address (prefix = full length). */
+  exact: string | null;
+  /** IPv4: network and mask (unsigned). IPv6: groups and prefix length. */
+  net: number;
+  mask: number;
+  groups: Uint16Array;
+  prefix: number;
+}
+
+function parseIpItem(v: unknown, path: string, kind: "ipv4" | "ipv6" | "ip"): IpItem {
+  const what = kind === "ipv4"
+    ? "an IPv4 address or CIDR"
+    : kind === "ipv6"
+    ? "an IPv6 address or CIDR"
+    : "an IP address or CIDR";
+  const s = expectString(v, path, what).trim();
+  const slash = s.indexOf("/");
+  const addr = slash < 0 ? s : s.slice(0, slash);
+  const v6 = addr.includes(":");
+  if (kind === "ipv4" && v6) {
+    throw new FilterError(path, `expected an IPv4 address or CIDR, got ${JSON.stringify(s)}`);
+  }
+  if (kind === "ipv6" && !v6) {
+    throw new FilterError(path, `expected an IPv6 address or CIDR, got ${JSON.stringify(s)}`);
+  }
+  const bits = v6 ? 128 : 32;
+  let prefix = bits;
+  if (slash >= 0) {
+    const p = s.slice(slash + 1);
+    if (!/^\d{1,3}$/.test(p) || Number(p) > bits) {
+      throw new FilterError(path, `bad CIDR ${JSON.stringify(s)}: prefix length must be 0-${bits}`);
+    }
+    prefix = Number(p);
+  }
+  const groups = new Uint16Array(8);
+  if (v6) {
+    if (!parseIpv6(addr, groups)) {
+      throw new FilterError(path, `bad IPv6 address ${JSON.stringify(addr)}`);
+    }
+    // clear host bits so the comparison below can use whole groups
+    for (let g = 0; g < 8; g++) {
+      const keep = Math.max(0, Math.min(16, prefix - 16 * g));
+      groups[g] &= keep === 0 ? 0 : (0xffff << (16 - keep)) & 0xffff;
+    }
+    return {
+      v6,
+      exact: prefix === 128 ? canonicalIpv6(addr) : null,
+      net: 0,
+      mask: 0,
+      groups,
+      prefix,
+    };
+  }
+  const a = parseIpv4(addr);
+  if (a < 0) throw new FilterError(path, `bad IPv4 address ${JSON.stringify(addr)}`);
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  return {
+    v6,
+    exact: prefix === 32 ? canonicalIpv4(addr) : null,
+    net: (a & mask) >>> 0,
+    mask,
+    groups,
+    prefix,
+  };
+}
+
+/** Scratch space for parsing IPv6 record values (matching is synchronous: one is enough). */
+const SCRATCH6 = new Uint16Array(8);
+
+function ipMatcher(items: IpItem[]): ValuePred {
+  const exact4: string[] = [];
+  const exact6: string[] = [];
+  const nets4: number[] = [];
+  const masks4: number[] = [];
+  const nets6: Uint16Array[] = [];
+  const prefixes6: number[] = [];
+  for (const it of items) {
+    if (it.exact !== null) (it.v6 ? exact6 : exact4).push(it.exact);
+    else if (it.v6) {
+      nets6.push(it.groups);
+      prefixes6.push(it.prefix);
+    } else {
+      nets4.push(it.net);
+      masks4.push(it.mask);
+    }
+  }
+  const has4 = exact4.length + nets4.length > 0;
+  const has6 = exact6.length + nets6.length > 0;
+  const match4 = (s: string): boolean => {
+    for (let i = 0; i < exact4.length; i++) if (s === exact4[i]) return true;
+    if (nets4.length === 0) return false;
+    const a = parseIpv4(s);
+    if (a < 0) return false;
+    for (let i = 0; i < nets4.length; i++) if (((a & masks4[i]) >>> 0) === nets4[i]) return true;
+    return false;
+  };
+  const match6 = (s: string): boolean => {
+    for (let i = 0; i < exact6.length; i++) if (s === exact6[i]) return true;
+    if (nets6.length === 0 || !parseIpv6(s, SCRATCH6)) return false;
+    for (let i = 0; i < nets6.length; i++) {
+      if (prefixMatch(SCRATCH6, nets6[i], prefixes6[i])) return true;
+    }
+    return false;
+  };
+  return (v) => {
+    if (typeof v !== "string") return false;
+    if (v.indexOf(":") >= 0) return has6 && match6(v);
+    return has4 && match4(v);
+  };
+}
+
+function prefixMatch(addr: Uint16Array, net: Uint16Array, prefix: number): boolean {
+  let g = 0;
+  let left = prefix;
+  while (left >= 16) {
+    if (addr[g] !== net[g]) return false;
+    g++;
+    left -= 16;
+  }
+  if (left === 0) return true;
+  const mask = (0xffff << (16 - left)) & 0xffff;
+  return (addr[g] & mask) === net[g];
+}
+
+// ---- nested objects --------------------------------------------------------------------
+
+function compileFlags(names: readonly string[], value: unknown, path: string): ValuePred {
+  if (!isPlainObject(value)) {
+    throw new FilterError(
+      path,
+      `expected an object of flags such as {"${names[0]}": true}, got ${describe(value)}`,
+    );
+  }
+  const keys: string[] = [];
+  const want: boolean[] = [];
+  for (const k of Object.keys(value)) {
+    const p = join(path, k);
+    if (!names.includes(k)) {
+      throw new FilterError(p, `unknown flag; did you mean ${closest(k, names)}?`);
+    }
+    const b = value[k];
+    if (typeof b !== "boolean") {
+      throw new FilterError(p, `expected true or false, got ${describe(b)}`);
+    }
+    keys.push(k);
+    want.push(b);
+  }
+  const n = keys.length;
+  return (v) => {
+    if (typeof v !== "object" || v === null) return false;
+    const o = v as Record<string, unknown>;
+    for (let i = 0; i < n; i++) if ((o[keys[i]] === true) !== want[i]) return false;
+    return true;
+  };
+}
+
+/**
+ * Structural match for list/object attributes (options, TLVs): a filter object matches
+ * a record object holding matching values under the same keys, or a record list with
+ * any element that matches; a scalar matches an equal scalar or a list containing it.
+ */
+function compileJson(value: unknown, path: string): ValuePred {
+  if (Array.isArray(value)) return anyOf(value, path, compileJson);
+  let self: ValuePred;
+  if (isPlainObject(value)) {
+    const keys = Object.keys(value);
+    if (keys.length === 0) return present;
+    const subs = keys.map((k) => compileJson(value[k], join(path, k)));
+    const n = keys.length;
+    const matchObj = (o: Record<string, unknown>): boolean => {
+      for (let i = 0; i < n; i++) if (!subs[i](o[keys[i]])) return false;
+      return true;
+    };
+    self = (v) => {
+      if (typeof v !== "object" || v === null) return false;
+      if (!Array.isArray(v)) return matchObj(v as Record<string, unknown>);
+      for (let i = 0; i < v.length; i++) {
+        const e = v[i];
+        if (typeof e === "object" && e !== null && !Array.isArray(e) && matchObj(e)) return true;
+      }
+      return false;
+    };
+    return self;
+  }
+  if (value === null) {
+    throw new FilterError(path, "null is not a filter value (use {} for present)");
+  }
+  const lit = value;
+  return (v) => {
+    if (v === lit) return true;
+    if (!Array.isArray(v)) return false;
+    for (let i = 0; i < v.length; i++) if (v[i] === lit) return true;
+    return false;
+  };
+}

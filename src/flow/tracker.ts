@@ -1,0 +1,511 @@
+/**
+ * Bidirectional flow table (Zeek conn.log in spirit).
+ *
+ * Lookup is a symmetric hash of the two endpoints into a Map of chained entries;
+ * comparing a known flow reads addresses straight from the frame bytes, so a
+ * packet of a known flow allocates nothing. Flows sit on intrusive LRU lists (one
+ * per idle timeout class, ordered by last packet) and on an "active" list ordered
+ * by the start of their current reporting interval, so expiry and eviction look
+ * only at list heads.
+ */
+import type { Frame } from "../decode/frame.ts";
+import type { PacketRecord } from "../decode/record.ts";
+import type { FrameMeta } from "../capture/source.ts";
+import { ipv4, ipv6 } from "../decode/format.ts";
+import {
+  communityIdV1,
+  icmpPorts,
+  IPPROTO_ICMP,
+  IPPROTO_ICMPV6,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+} from "./community_id.ts";
+
+/** TCP flag bits as in FrameSummary.tcpFlags. */
+const FIN = 0x01, SYN = 0x02, RST = 0x04, ACK = 0x10;
+
+/** Seconds a TCP flow lingers after FIN from both sides or a RST (Zeek's tcp_close_delay). */
+export const TCP_CLOSE_DELAY_S = 5;
+
+export type EndReason = "fin" | "rst" | "idle_timeout" | "active_timeout" | "shutdown" | "evicted";
+
+export interface FlowOptions {
+  tcpIdleTimeout: number;
+  udpIdleTimeout: number;
+  icmpIdleTimeout: number;
+  activeTimeout: number;
+  maxFlows: number;
+  communityId: boolean;
+}
+
+/** List indices. */
+const L_TCP = 0, L_UDP = 1, L_OTHER = 2, L_CLOSING = 3, N_LISTS = 4;
+
+// History bits: one per (event, direction); letters as in Zeek's conn.log history.
+const H_SYN = 0, H_SYNACK = 1, H_ACK = 2, H_DATA = 3, H_FIN = 4, H_RST = 5;
+const HIST_LETTERS = "SHADFR";
+
+class Flow {
+  // key
+  ver = 4;
+  proto = 0;
+  vlan = -1;
+  /** ICMP echo identifier (part of the key for echo), else -1. */
+  icmpId = -1;
+  /** Originator (a) and responder (b) addresses and ports. */
+  readonly a = new Uint8Array(16);
+  readonly b = new Uint8Array(16);
+  aPort = 0;
+  bPort = 0;
+  hash = 0;
+  nextInBucket: Flow | null = null;
+  // lists
+  list = L_OTHER;
+  prev: Flow | null = null;
+  next: Flow | null = null;
+  aprev: Flow | null = null;
+  anext: Flow | null = null;
+  // identity
+  id = "";
+  communityId = "";
+  ifName = "";
+  // time
+  firstSec = 0;
+  firstNsec = 0;
+  lastSec = 0;
+  lastNsec = 0;
+  last = 0;
+  intervalStart = 0;
+  // counters, [0] originator -> responder, [1] responder -> originator
+  readonly pkts = [0, 0];
+  readonly ipBytes = [0, 0];
+  readonly payload = [0, 0];
+  readonly wire = [0, 0];
+  // tcp
+  flags = 0; // bit (event*2 + dir)
+  history = "";
+  flipped = false;
+  closed = false;
+  closeReason: EndReason = "fin";
+  interims = 0;
+}
+
+export class FlowTable {
+  readonly #opts: FlowOptions;
+  readonly #emit: (rec: PacketRecord) => void;
+  readonly #buckets = new Map<number, Flow>();
+  readonly #heads: (Flow | null)[] = new Array(N_LISTS).fill(null);
+  readonly #tails: (Flow | null)[] = new Array(N_LISTS).fill(null);
+  #aHead: Flow | null = null;
+  #aTail: Flow | null = null;
+  #count = 0;
+  #seq = 0;
+  readonly #runId = Date.now().toString(36);
+  emitted = 0;
+  evicted = 0;
+  /** Frames that carried IP but could not be put in a flow (non-first fragments). */
+  skipped = 0;
+
+  constructor(opts: FlowOptions, emit: (rec: PacketRecord) => void) {
+    this.#opts = opts;
+    this.#emit = emit;
+  }
+
+  get size(): number {
+    return this.#count;
+  }
+
+  /** Sees one decoded frame. Returns the flow's Community ID when asked for, else "". */
+  observe(f: Frame, meta: FrameMeta): string {
+    const s = f.sum;
+    if (s.ipVersion === 0) return "";
+    if (s.fragment) {
+      this.skipped++;
+      return "";
+    }
+    const proto = s.ipProto;
+    const bytes = f.bytes;
+    const alen = s.ipVersion === 4 ? 4 : 16;
+    let sport = s.srcPort, dport = s.dstPort, icmpId = -1;
+    if (proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6) {
+      if (s.icmpType < 0) return "";
+      const [p1, p2, oneWay] = icmpPorts(proto, s.icmpType, s.icmpCode);
+      sport = p1;
+      dport = p2;
+      if (!oneWay) icmpId = s.icmpId;
+    }
+    const h = endpointHash(bytes, s.srcAddrOff, alen, sport) ^
+      endpointHash(bytes, s.dstAddrOff, alen, dport) ^
+      Math.imul(proto + 1, 0x9e3779b1) ^ Math.imul(s.vlanId + 2, 0x85ebca6b) ^
+      Math.imul(icmpId + 3, 0xc2b2ae35);
+    const now = meta.sec + meta.nsec / 1e9;
+    let flow = this.#buckets.get(h) ?? null;
+    let dir = 0;
+    for (; flow !== null; flow = flow.nextInBucket) {
+      if (
+        flow.proto !== proto || flow.vlan !== s.vlanId || flow.icmpId !== icmpId ||
+        flow.ver !== s.ipVersion
+      ) {
+        continue;
+      }
+      if (
+        flow.aPort === sport && flow.bPort === dport && same(flow.a, bytes, s.srcAddrOff, alen) &&
+        same(flow.b, bytes, s.dstAddrOff, alen)
+      ) {
+        dir = 0;
+        break;
+      }
+      if (
+        flow.aPort === dport && flow.bPort === sport && same(flow.a, bytes, s.dstAddrOff, alen) &&
+        same(flow.b, bytes, s.srcAddrOff, alen)
+      ) {
+        dir = 1;
+        break;
+      }
+    }
+    const tcpFlags = s.tcpFlags;
+    if (flow !== null && flow.closed && proto === IPPROTO_TCP && (tcpFlags & (SYN | ACK)) === SYN) {
+      // A new connection reuses the ports of one that just closed.
+      this.#end(flow, flow.closeReason);
+      flow = null;
+    }
+    if (flow === null) {
+      if (this.#count >= this.#opts.maxFlows) this.#evictOne();
+      flow = this.#create(
+        h,
+        bytes,
+        s.srcAddrOff,
+        s.dstAddrOff,
+        alen,
+        proto,
+        sport,
+        dport,
+        icmpId,
+        s.vlanId,
+        meta,
+      );
+      dir = 0;
+      // Whoever answers a SYN is the responder: a first packet that is a SYN-ACK came from it.
+      if (proto === IPPROTO_TCP && (tcpFlags & (SYN | ACK)) === (SYN | ACK)) {
+        this.#flip(flow);
+        dir = 1;
+      }
+    }
+    flow.pkts[dir]++;
+    flow.ipBytes[dir] += s.ipBytes;
+    flow.payload[dir] += s.payloadBytes;
+    flow.wire[dir] += meta.wireLen;
+    flow.lastSec = meta.sec;
+    flow.lastNsec = meta.nsec;
+    flow.last = now;
+    if (proto === IPPROTO_TCP) this.#tcp(flow, dir, tcpFlags, s.payloadBytes);
+    else if (s.payloadBytes > 0 || proto !== IPPROTO_UDP) this.#mark(flow, H_DATA, dir);
+    this.#touch(flow);
+    return this.#opts.communityId ? flow.communityId : "";
+  }
+
+  /** Ends flows idle past their timeout, and reports flows active past the active timeout. */
+  expire(now: number): void {
+    const o = this.#opts;
+    const limits = [o.tcpIdleTimeout, o.udpIdleTimeout, o.icmpIdleTimeout, TCP_CLOSE_DELAY_S];
+    for (let l = 0; l < N_LISTS; l++) {
+      let f = this.#heads[l];
+      while (f !== null && now - f.last >= limits[l]) {
+        const nx = f.next;
+        this.#end(f, l === L_CLOSING ? f.closeReason : "idle_timeout");
+        f = nx;
+      }
+    }
+    // Flows whose reporting interval is over get an interim record and move to the tail.
+    // A moved flow's interval starts now, so the loop ends at the first fresh one.
+    let f = this.#aHead;
+    while (f !== null && now - f.intervalStart >= o.activeTimeout) {
+      f.interims++;
+      this.#emitRecord(f, "active_timeout", true);
+      f.intervalStart = now;
+      this.#aUnlink(f);
+      this.#aAppend(f);
+      f = this.#aHead;
+    }
+  }
+
+  /** Emits every open flow (end of file, shutdown). */
+  flushAll(): void {
+    for (let l = 0; l < N_LISTS; l++) {
+      let f = this.#heads[l];
+      while (f !== null) {
+        const nx = f.next;
+        this.#end(f, l === L_CLOSING ? f.closeReason : "shutdown");
+        f = nx;
+      }
+    }
+  }
+
+  // --- internals -------------------------------------------------------------
+
+  #create(
+    h: number,
+    bytes: Uint8Array,
+    srcOff: number,
+    dstOff: number,
+    alen: number,
+    proto: number,
+    sport: number,
+    dport: number,
+    icmpId: number,
+    vlan: number,
+    meta: FrameMeta,
+  ): Flow {
+    const f = new Flow();
+    f.ver = alen === 4 ? 4 : 6;
+    f.proto = proto;
+    f.vlan = vlan;
+    f.icmpId = icmpId;
+    f.a.set(bytes.subarray(srcOff, srcOff + alen));
+    f.b.set(bytes.subarray(dstOff, dstOff + alen));
+    f.aPort = sport;
+    f.bPort = dport;
+    f.hash = h;
+    f.id = `F${this.#runId}-${(this.#seq++).toString(36)}`;
+    f.ifName = meta.ifName;
+    f.firstSec = meta.sec;
+    f.firstNsec = meta.nsec;
+    f.intervalStart = meta.sec + meta.nsec / 1e9;
+    f.list = proto === IPPROTO_TCP ? L_TCP : proto === IPPROTO_UDP ? L_UDP : L_OTHER;
+    this.#setCommunityId(f);
+    f.nextInBucket = this.#buckets.get(h) ?? null;
+    this.#buckets.set(h, f);
+    this.#append(f);
+    this.#aAppend(f);
+    this.#count++;
+    return f;
+  }
+
+  /** The key holds ICMP ports already mapped (type, counterpart or code); mapping them again is a no-op. */
+  #setCommunityId(f: Flow): void {
+    const n = f.ver === 4 ? 4 : 16;
+    f.communityId = communityIdV1(
+      f.a.subarray(0, n),
+      f.b.subarray(0, n),
+      f.proto,
+      f.aPort,
+      f.bPort,
+    );
+  }
+
+  /** Swaps originator and responder (the first packet came from the responder). */
+  #flip(f: Flow): void {
+    const t = f.a.slice();
+    f.a.set(f.b);
+    f.b.set(t);
+    const p = f.aPort;
+    f.aPort = f.bPort;
+    f.bPort = p;
+    f.flipped = true;
+    f.history += "^";
+  }
+
+  #mark(f: Flow, ev: number, dir: number): void {
+    const bit = 1 << (ev * 2 + dir);
+    if (f.flags & bit) return;
+    f.flags |= bit;
+    const c = HIST_LETTERS[ev];
+    f.history += dir === 0 ? c : c.toLowerCase();
+  }
+
+  #has(f: Flow, ev: number, dir: number): boolean {
+    return (f.flags & (1 << (ev * 2 + dir))) !== 0;
+  }
+
+  #tcp(f: Flow, dir: number, fl: number, payload: number): void {
+    if (fl & SYN) this.#mark(f, fl & ACK ? H_SYNACK : H_SYN, dir);
+    else if ((fl & (FIN | RST)) === 0 && payload === 0 && (fl & ACK)) this.#mark(f, H_ACK, dir);
+    if (payload > 0) this.#mark(f, H_DATA, dir);
+    if (fl & FIN) this.#mark(f, H_FIN, dir);
+    if (fl & RST) this.#mark(f, H_RST, dir);
+    if (!f.closed) {
+      if (fl & RST) this.#close(f, "rst");
+      else if (this.#has(f, H_FIN, 0) && this.#has(f, H_FIN, 1)) this.#close(f, "fin");
+    }
+  }
+
+  #close(f: Flow, why: EndReason): void {
+    f.closed = true;
+    f.closeReason = why;
+    this.#unlink(f);
+    f.list = L_CLOSING;
+    this.#append(f);
+  }
+
+  /** Zeek conn_state from what was seen. */
+  state(f: Flow): string {
+    if (f.proto !== IPPROTO_TCP) return f.pkts[1] > 0 ? "SF" : "S0";
+    const synO = this.#has(f, H_SYN, 0), synackR = this.#has(f, H_SYNACK, 1);
+    const finO = this.#has(f, H_FIN, 0), finR = this.#has(f, H_FIN, 1);
+    const rstO = this.#has(f, H_RST, 0), rstR = this.#has(f, H_RST, 1);
+    if (synO && !synackR) {
+      if (rstO) return "RSTOS0";
+      if (rstR) return "REJ";
+      if (finO) return "SH";
+      return "S0";
+    }
+    if (!synO && synackR) {
+      if (rstR) return "RSTRH";
+      if (finR) return "SHR";
+      return "OTH";
+    }
+    if (!synO && !synackR) return "OTH";
+    if (rstO) return "RSTO";
+    if (rstR) return "RSTR";
+    if (finO && finR) return "SF";
+    if (finO) return "S2";
+    if (finR) return "S3";
+    return "S1";
+  }
+
+  #end(f: Flow, why: EndReason): void {
+    this.#emitRecord(f, why, false);
+    this.#unlink(f);
+    this.#aUnlink(f);
+    // remove from its bucket chain
+    let p = this.#buckets.get(f.hash) ?? null;
+    if (p === f) {
+      if (f.nextInBucket === null) this.#buckets.delete(f.hash);
+      else this.#buckets.set(f.hash, f.nextInBucket);
+    } else {
+      while (p !== null && p.nextInBucket !== f) p = p.nextInBucket;
+      if (p !== null) p.nextInBucket = f.nextInBucket;
+    }
+    f.nextInBucket = null;
+    this.#count--;
+  }
+
+  /** At the flow cap: end the flow that has been idle longest. */
+  #evictOne(): void {
+    let best: Flow | null = null;
+    for (let l = 0; l < N_LISTS; l++) {
+      const h = this.#heads[l];
+      if (h !== null && (best === null || h.last < best.last)) best = h;
+    }
+    if (best !== null) {
+      this.evicted++;
+      this.#end(best, "evicted");
+    }
+  }
+
+  #emitRecord(f: Flow, why: EndReason, interim: boolean): void {
+    const fmt = f.ver === 4 ? ipv4 : ipv6;
+    const icmp = f.proto === IPPROTO_ICMP || f.proto === IPPROTO_ICMPV6;
+    const dur = (f.lastSec - f.firstSec) + (f.lastNsec - f.firstNsec) / 1e9;
+    const body: Record<string, unknown> = {
+      Flow_ID: f.id,
+      Community_ID: f.communityId,
+      Interface_Name: f.ifName,
+      IP_Version: f.ver,
+      Protocol: protoName(f.proto),
+      Protocol_Number: f.proto,
+      VLAN_ID: f.vlan >= 0 ? f.vlan : null,
+      Source_Address: fmt(f.a, 0),
+      Source_Port: icmp ? null : f.aPort,
+      Destination_Address: fmt(f.b, 0),
+      Destination_Port: icmp ? null : f.bPort,
+      Start: tsText(f.firstSec, f.firstNsec),
+      End: tsText(f.lastSec, f.lastNsec),
+      Duration: Math.round(dur * 1e6) / 1e6,
+      Originator_Packets: f.pkts[0],
+      Originator_Bytes: f.ipBytes[0],
+      Originator_Payload_Bytes: f.payload[0],
+      Originator_Wire_Bytes: f.wire[0],
+      Responder_Packets: f.pkts[1],
+      Responder_Bytes: f.ipBytes[1],
+      Responder_Payload_Bytes: f.payload[1],
+      Responder_Wire_Bytes: f.wire[1],
+      State: this.state(f),
+      History: f.history,
+      End_Reason: why,
+      Interim: interim,
+    };
+    if (icmp) {
+      body.ICMP_Type = f.aPort;
+      body.ICMP_Code_Or_Counterpart = f.bPort;
+      if (f.icmpId >= 0) body.ICMP_ID = f.icmpId;
+    }
+    this.emitted++;
+    this.#emit({ Flow: body });
+  }
+
+  // intrusive list helpers (idle lists)
+  #append(f: Flow): void {
+    const l = f.list;
+    f.prev = this.#tails[l];
+    f.next = null;
+    if (f.prev !== null) f.prev.next = f;
+    else this.#heads[l] = f;
+    this.#tails[l] = f;
+  }
+
+  #unlink(f: Flow): void {
+    const l = f.list;
+    if (f.prev !== null) f.prev.next = f.next;
+    else if (this.#heads[l] === f) this.#heads[l] = f.next;
+    if (f.next !== null) f.next.prev = f.prev;
+    else if (this.#tails[l] === f) this.#tails[l] = f.prev;
+    f.prev = f.next = null;
+  }
+
+  /** Moves a flow to the tail of its idle list (it just saw a packet). */
+  #touch(f: Flow): void {
+    if (this.#tails[f.list] === f) return;
+    this.#unlink(f);
+    this.#append(f);
+  }
+
+  #aAppend(f: Flow): void {
+    f.aprev = this.#aTail;
+    f.anext = null;
+    if (f.aprev !== null) f.aprev.anext = f;
+    else this.#aHead = f;
+    this.#aTail = f;
+  }
+
+  #aUnlink(f: Flow): void {
+    if (f.aprev !== null) f.aprev.anext = f.anext;
+    else if (this.#aHead === f) this.#aHead = f.anext;
+    if (f.anext !== null) f.anext.aprev = f.aprev;
+    else if (this.#aTail === f) this.#aTail = f.aprev;
+    f.aprev = f.anext = null;
+  }
+}
+
+function endpointHash(b: Uint8Array, off: number, len: number, port: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < len; i++) h = Math.imul(h ^ b[off + i], 0x01000193);
+  h = Math.imul(h ^ (port & 0xff), 0x01000193);
+  h = Math.imul(h ^ (port >>> 8), 0x01000193);
+  return h;
+}
+
+function same(a: Uint8Array, b: Uint8Array, off: number, len: number): boolean {
+  for (let i = 0; i < len; i++) if (a[i] !== b[off + i]) return false;
+  return true;
+}
+
+function protoName(p: number): string {
+  switch (p) {
+    case IPPROTO_TCP:
+      return "TCP";
+    case IPPROTO_UDP:
+      return "UDP";
+    case IPPROTO_ICMP:
+      return "ICMP";
+    case IPPROTO_ICMPV6:
+      return "ICMPv6";
+    default:
+      return String(p);
+  }
+}
+
+function tsText(sec: number, nsec: number): string {
+  const n = String(nsec);
+  return sec + "." + "000000000".slice(n.length) + n;
+}

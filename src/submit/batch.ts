@@ -1,0 +1,243 @@
+/**
+ * Batches: closed ndjson bodies with their idempotency key, and the batcher that
+ * stamps each record with the `Netmon` envelope and closes batches at N records,
+ * M bytes or T seconds.
+ *
+ * A record line is `JSON.stringify(record)` with the envelope appended as the last
+ * key: `{...,"Netmon":{"Record_Type":"packet","Agent_ID":"..","Run_ID":"..",
+ * "Sequence":7,"Batch":1}}`. Because the envelope carries the batch number, a spool
+ * segment (concatenated batch bodies) can be cut back into the very same batches,
+ * byte for byte, with the same keys: a closed batch never changes.
+ */
+import type { PacketRecord } from "../decode/record.ts";
+
+/** A closed batch. `body` is one record per line, each line ending in "\n". */
+export interface Batch {
+  agent: string;
+  run: string;
+  /** Batch sequence number within the run (1, 2, ...). */
+  batch: number;
+  /** "" for a whole batch; "FIRST-LAST" (record sequences) for a part of a split batch. */
+  part: string;
+  body: Uint8Array;
+  records: number;
+}
+
+/** Idempotency-Key of a batch: agent id, run id, batch sequence (+ part for split batches). */
+export function batchKey(b: Batch): string {
+  return `${b.agent}.${b.run}.${b.batch}${b.part === "" ? "" : "." + b.part}`;
+}
+
+/** The envelope fields of one record line. */
+export interface Envelope {
+  Record_Type: string;
+  Agent_ID: string;
+  Run_ID: string;
+  Sequence: number;
+  Batch: number;
+}
+
+const NL = 0x0a;
+const ENVELOPE_MARK = '"Netmon":{';
+/** The envelope is short; look for it in this many bytes at the end of a line first. */
+const TAIL_BYTES = 320;
+const dec = new TextDecoder();
+const enc = new TextEncoder();
+
+/** Reads the envelope at the end of one record line (bytes without the newline), or null. */
+export function parseEnvelope(line: Uint8Array): Envelope | null {
+  const tailStart = Math.max(0, line.length - TAIL_BYTES);
+  let text = dec.decode(line.subarray(tailStart));
+  let at = text.lastIndexOf(ENVELOPE_MARK);
+  if (at < 0 && tailStart > 0) {
+    text = dec.decode(line);
+    at = text.lastIndexOf(ENVELOPE_MARK);
+  }
+  if (at < 0 || !text.endsWith("}}")) return null;
+  try {
+    const e = JSON.parse(text.slice(at + ENVELOPE_MARK.length - 1, -1)) as Partial<Envelope>;
+    if (
+      typeof e.Agent_ID !== "string" || typeof e.Run_ID !== "string" ||
+      typeof e.Sequence !== "number" || typeof e.Batch !== "number"
+    ) return null;
+    return e as Envelope;
+  } catch {
+    return null;
+  }
+}
+
+/** Offsets just past each "\n" in a body (the end of each line). */
+export function lineEnds(body: Uint8Array): number[] {
+  const ends: number[] = [];
+  let i = body.indexOf(NL);
+  while (i >= 0) {
+    ends.push(i + 1);
+    i = body.indexOf(NL, i + 1);
+  }
+  return ends;
+}
+
+/** Splits a batch in two halves by lines (for 413). Returns null for a one-record batch. */
+export function splitBatch(b: Batch): [Batch, Batch] | null {
+  const ends = lineEnds(b.body);
+  if (ends.length < 2) return null;
+  const mid = Math.floor(ends.length / 2);
+  const cut = ends[mid - 1];
+  const mk = (body: Uint8Array): Batch => {
+    const e = lineEnds(body);
+    const first = parseEnvelope(body.subarray(0, e[0] - 1));
+    const last = parseEnvelope(
+      body.subarray(e.length > 1 ? e[e.length - 2] : 0, e[e.length - 1] - 1),
+    );
+    const part = first && last ? `${first.Sequence}-${last.Sequence}` : `${e.length}@${cut}`;
+    return { agent: b.agent, run: b.run, batch: b.batch, part, body, records: e.length };
+  };
+  return [mk(b.body.subarray(0, cut)), mk(b.body.subarray(cut))];
+}
+
+/** What the spool finds when it cuts a segment back into batches. */
+export interface CutResult {
+  batches: Batch[];
+  /** Lines without a readable envelope (each becomes its own batch with key "bad.<n>"). */
+  badLines: number;
+}
+
+/**
+ * Cuts concatenated batch bodies (a spool segment) back into batches: consecutive
+ * lines with the same agent, run and batch number form one batch. The bodies are
+ * views into `data`, so the bytes are exactly the ones written.
+ */
+export function cutBatches(data: Uint8Array, badBase = 0): CutResult {
+  const batches: Batch[] = [];
+  let badLines = 0;
+  let start = 0;
+  let cur: Batch | null = null;
+  let curStart = 0;
+  let i = data.indexOf(NL);
+  while (i >= 0) {
+    const line = data.subarray(start, i);
+    const e = line.length > 0 ? parseEnvelope(line) : null;
+    if (e === null) {
+      if (cur) batches.push({ ...cur, body: data.subarray(curStart, start) });
+      cur = null;
+      if (line.length > 0) {
+        badLines++;
+        batches.push({
+          agent: "bad",
+          run: String(badBase),
+          batch: badLines,
+          part: "",
+          body: data.subarray(start, i + 1),
+          records: 1,
+        });
+      }
+    } else if (cur && cur.agent === e.Agent_ID && cur.run === e.Run_ID && cur.batch === e.Batch) {
+      cur.records++;
+    } else {
+      if (cur) batches.push({ ...cur, body: data.subarray(curStart, start) });
+      cur = { agent: e.Agent_ID, run: e.Run_ID, batch: e.Batch, part: "", body: data, records: 1 };
+      curStart = start;
+    }
+    start = i + 1;
+    i = data.indexOf(NL, start);
+  }
+  if (cur) batches.push({ ...cur, body: data.subarray(curStart, start) });
+  return { batches, badLines };
+}
+
+export interface BatchLimits {
+  records: number;
+  bytes: number;
+  seconds: number;
+}
+
+/**
+ * Stamps records and groups them into batches. `add` is synchronous and cheap: one
+ * JSON.stringify plus string concatenation for the envelope.
+ *
+ * @example
+ * ```ts
+ * const closed: Batch[] = [];
+ * const b = new Batcher("agent", "run", { records: 2, bytes: 1 << 20, seconds: 60 }, (x) => closed.push(x));
+ * b.add({ IPv4: {} }); b.add({ Flow: {} });
+ * // closed[0].records === 2, its key is "agent.run.1"
+ * ```
+ */
+export class Batcher {
+  /** Last record sequence handed out (sequences start at 1). */
+  seq = 0;
+  /** Last batch number handed out. */
+  batchSeq = 0;
+  private lines: string[] = [];
+  private bytes = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly prefixPacket: string;
+  private readonly prefixFlow: string;
+
+  constructor(
+    readonly agent: string,
+    readonly run: string,
+    private readonly limits: BatchLimits,
+    private readonly onClose: (b: Batch) => void,
+  ) {
+    const ids = `,"Agent_ID":${JSON.stringify(agent)},"Run_ID":${JSON.stringify(run)},"Sequence":`;
+    this.prefixPacket = `"Netmon":{"Record_Type":"packet"${ids}`;
+    this.prefixFlow = `"Netmon":{"Record_Type":"flow"${ids}`;
+  }
+
+  /** Records in the open batch. */
+  get openRecords(): number {
+    return this.lines.length;
+  }
+
+  /** Adds one record; returns false when it cannot be serialized (nothing changes then). */
+  add(rec: PacketRecord): boolean {
+    let json: string;
+    try {
+      json = JSON.stringify(rec.Netmon === undefined ? rec : { ...rec, Netmon: undefined });
+    } catch {
+      return false;
+    }
+    if (typeof json !== "string" || json[0] !== "{") return false;
+    const approx = json.length + 120;
+    if (this.lines.length > 0 && this.bytes + approx > this.limits.bytes) this.flush();
+    if (this.lines.length === 0) {
+      this.batchSeq++;
+      const t = setTimeout(() => {
+        this.timer = undefined;
+        this.flush();
+      }, this.limits.seconds * 1000);
+      Deno.unrefTimer(t);
+      this.timer = t;
+    }
+    const seq = ++this.seq;
+    const prefix = rec.Flow !== undefined ? this.prefixFlow : this.prefixPacket;
+    const line = (json.length > 2 ? json.slice(0, -1) + "," : "{") + prefix + seq + ',"Batch":' +
+      this.batchSeq + "}}";
+    this.lines.push(line);
+    this.bytes += line.length + 1;
+    if (this.lines.length >= this.limits.records || this.bytes >= this.limits.bytes) this.flush();
+    return true;
+  }
+
+  /** Closes the open batch (if any) and hands it to onClose. */
+  flush(): void {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.lines.length === 0) return;
+    const body = enc.encode(this.lines.join("\n") + "\n");
+    const b: Batch = {
+      agent: this.agent,
+      run: this.run,
+      batch: this.batchSeq,
+      part: "",
+      body,
+      records: this.lines.length,
+    };
+    this.lines = [];
+    this.bytes = 0;
+    this.onClose(b);
+  }
+}

@@ -1,0 +1,486 @@
+/**
+ * The shipper: batcher -> (live send | spool) -> drain, with bounded memory.
+ *
+ * push() stamps and serializes the record into the open batch (sync). Closed batches
+ * wait in a bounded in-memory queue; from there they are either
+ * - sent at once when the server is up and a request slot is free, or
+ * - appended to the spool (fsynced) when there is no server, the server is down or
+ *   refuses on configuration grounds, or the queue is three quarters full.
+ * A batch whose send fails goes to the spool. One drainer sends spooled batches,
+ * oldest segment first, in one of the request slots alongside live traffic; while
+ * the server is down the drainer's next attempt is the probe.
+ *
+ * Memory: queue (queueRecords records) + in-flight batches + one spool segment.
+ */
+import type { PacketRecord } from "../decode/record.ts";
+import type { Settings } from "../config/settings.ts";
+import type { Logger } from "../log/mod.ts";
+import { type Batch, Batcher, batchKey } from "./batch.ts";
+import { Backoff, deliver, type Delivery, type Outcome, Submitter } from "./http.ts";
+import type { Segment, Spool } from "./spool.ts";
+import type { Identity } from "./identity.ts";
+
+export interface Shipper {
+  /** Takes one record (sync, never blocks). Returns false when it was dropped (queue full). */
+  push(rec: PacketRecord): boolean;
+  /** Resolves when the queue has room again (used by file replay for back-pressure). */
+  ready(): Promise<void>;
+  /** Short status fragment for the status line: "submitted N, spooled N, queue N". */
+  status(): string;
+  /** Ends shipping: closes the open batch, waits the grace period, returns summary lines. */
+  close(): Promise<string[]>;
+}
+
+/** Per-request timeout. */
+const REQUEST_TIMEOUT_MS = 30_000;
+/** Backoff for servers that answer "not now" (5xx, 429, 408): ~1 s doubling to 60 s. */
+const BACKOFF_CAP_MS = 60_000;
+
+export interface ShipperCounters {
+  /** Records that got a sequence number (entered a batch). */
+  accepted: number;
+  /** Records the server acknowledged (live and from the spool, earlier runs included). */
+  shipped: number;
+  shippedBatches: number;
+  /** Batches the server already had (same Idempotency-Key). */
+  duplicateBatches: number;
+  /** Records written to the spool. */
+  spooled: number;
+  /** Dropped records by reason. */
+  dropped: Record<string, number>;
+}
+
+type ServerState = "up" | "down" | "config";
+
+export class ShipperCore implements Shipper {
+  readonly counters: ShipperCounters = {
+    accepted: 0,
+    shipped: 0,
+    shippedBatches: 0,
+    duplicateBatches: 0,
+    spooled: 0,
+    dropped: {},
+  };
+  private readonly batcher: Batcher;
+  private readonly sub: Submitter | null;
+  private readonly queueMax: number;
+  private readonly readyAt: number;
+  private readonly spillAt: number;
+  private readonly inFlight: number;
+  private readonly retryMs: number;
+  private readonly backoff: Backoff;
+  private pending: Batch[] = [];
+  /** Records in the open batch, the queue and the batch being spooled. */
+  private pendingRecords = 0;
+  private liveInFlight = 0;
+  private drainInFlight = 0;
+  private state: ServerState = "up";
+  private lastProblem = "";
+  private nextProbeAt = 0;
+  private spoolWriting = false;
+  private draining = false;
+  private closing = false;
+  private stopDrain = false;
+  private stopSending = false;
+  private readonly closeAbort = new AbortController();
+  private changeWaiters: (() => void)[] = [];
+  private readyWaiters: (() => void)[] = [];
+  private drainWake: (() => void) | null = null;
+  private readonly acked = new Map<string, number>();
+  private firstDeadLogged = false;
+  private readonly startWaiting: number;
+
+  constructor(
+    private readonly s: Settings,
+    private readonly log: Logger,
+    readonly spool: Spool,
+    readonly id: Identity,
+    requestTimeoutMs = REQUEST_TIMEOUT_MS,
+  ) {
+    this.batcher = new Batcher(
+      id.agentId,
+      id.runId,
+      { records: s.batchRecords, bytes: s.batchBytes, seconds: s.batchSeconds },
+      (b) => this.onBatch(b),
+    );
+    this.sub = s.serverUrl
+      ? new Submitter({
+        url: s.serverUrl,
+        format: s.serverFormat,
+        token: s.serverToken,
+        table: s.serverTable,
+        gzip: s.gzip,
+        timeoutMs: requestTimeoutMs,
+      })
+      : null;
+    this.queueMax = s.queueRecords;
+    this.readyAt = Math.max(1, Math.floor(s.queueRecords / 2));
+    this.spillAt = Math.floor((s.queueRecords * 3) / 4);
+    this.inFlight = Math.max(1, Math.min(2, s.inFlight));
+    this.retryMs = s.retryInterval * 1000;
+    this.backoff = new Backoff(Math.min(1000, this.retryMs), BACKOFF_CAP_MS);
+    this.startWaiting = spool.waiting.records;
+    if (this.startWaiting > 0) {
+      log.info(
+        `spool ${spool.dir} holds ${this.startWaiting} records from earlier runs` +
+          (this.sub ? "; draining them" : ""),
+      );
+    }
+    this.startDrain();
+  }
+
+  // ---- intake -------------------------------------------------------------------------
+
+  push(rec: PacketRecord): boolean {
+    if (this.closing) return this.drop("after close");
+    if (this.pendingRecords >= this.queueMax) return this.drop("queue full");
+    if (!this.batcher.add(rec)) return this.drop("not serializable");
+    this.pendingRecords++;
+    this.counters.accepted++;
+    return true;
+  }
+
+  private drop(reason: string, n = 1): false {
+    this.counters.dropped[reason] = (this.counters.dropped[reason] ?? 0) + n;
+    return false;
+  }
+
+  private onBatch(b: Batch): void {
+    this.pending.push(b);
+    this.pump();
+  }
+
+  ready(): Promise<void> {
+    if (this.pendingRecords < this.readyAt) return Promise.resolve();
+    return new Promise((r) => this.readyWaiters.push(r));
+  }
+
+  status(): string {
+    const w = this.spool.waiting.records;
+    const st = this.sub === null ? "" : this.state === "up" ? "" : `, server ${this.state}`;
+    return `submitted ${this.counters.shipped}, spooled ${w}, queue ${this.pendingRecords}${st}`;
+  }
+
+  // ---- scheduling ---------------------------------------------------------------------
+
+  private notify(): void {
+    if (this.pendingRecords < this.readyAt && this.readyWaiters.length > 0) {
+      const w = this.readyWaiters;
+      this.readyWaiters = [];
+      for (const r of w) r();
+    }
+    if (this.changeWaiters.length > 0) {
+      const w = this.changeWaiters;
+      this.changeWaiters = [];
+      for (const r of w) r();
+    }
+  }
+
+  private changed(): Promise<void> {
+    return new Promise((r) => this.changeWaiters.push(r));
+  }
+
+  private get drainWanted(): boolean {
+    return this.sub !== null && !this.stopDrain && !this.spool.empty;
+  }
+
+  private canSendLive(): boolean {
+    if (this.sub === null || this.state !== "up" || this.stopSending) return false;
+    const liveLimit = this.drainWanted && this.inFlight > 1 ? this.inFlight - 1 : this.inFlight;
+    return this.liveInFlight < liveLimit && this.liveInFlight + this.drainInFlight < this.inFlight;
+  }
+
+  private shouldSpool(): boolean {
+    return this.sub === null || this.state !== "up" || this.stopSending ||
+      this.pendingRecords > this.spillAt;
+  }
+
+  private pump(): void {
+    while (this.pending.length > 0 && this.canSendLive()) {
+      const b = this.pending.shift()!;
+      this.pendingRecords -= b.records;
+      void this.sendLive(b);
+    }
+    if (this.pending.length > 0 && this.shouldSpool()) void this.spoolWriter();
+    this.startDrain();
+    this.notify();
+  }
+
+  private async spoolWriter(): Promise<void> {
+    if (this.spoolWriting) return;
+    this.spoolWriting = true;
+    try {
+      while (this.pending.length > 0 && this.shouldSpool()) {
+        const b = this.pending.shift()!;
+        try {
+          await this.spool.append(b);
+          this.counters.spooled += b.records;
+        } catch (e) {
+          this.drop("spool write failed", b.records);
+          this.log.error(`spool: cannot write ${this.spool.dir}: ${(e as Error).message}`);
+        }
+        this.pendingRecords -= b.records;
+        this.startDrain();
+        this.notify();
+      }
+    } finally {
+      this.spoolWriting = false;
+    }
+    this.pump();
+  }
+
+  private readonly deadLetter = async (b: Batch, why: string): Promise<void> => {
+    await this.spool.deadLetter(b);
+    const msg = `server refused batch ${batchKey(b)} (${b.records} records) as bad: ${why}; ` +
+      `moved to ${this.spool.dir}/dead-letter.jsonl, not retried`;
+    if (!this.firstDeadLogged) this.log.warn(msg);
+    else this.log.debug(msg);
+    this.firstDeadLogged = true;
+  };
+
+  private account(d: Delivery): void {
+    this.counters.shipped += d.stored;
+    this.counters.shippedBatches += d.storedBatches;
+    this.counters.duplicateBatches += d.duplicates;
+  }
+
+  private async sendLive(b: Batch): Promise<void> {
+    this.liveInFlight++;
+    let d: Delivery;
+    try {
+      d = await deliver(this.sub!, b, this.deadLetter, this.closeAbort.signal);
+    } finally {
+      this.liveInFlight--;
+    }
+    this.account(d);
+    if (d.outcome.kind === "ok") {
+      this.markUp();
+    } else {
+      this.markDown(d.outcome);
+      for (const u of d.unsent) this.pendingRecords += u.records;
+      this.pending.unshift(...d.unsent);
+    }
+    this.pump();
+  }
+
+  private markUp(): void {
+    if (this.state !== "up") {
+      this.log.info(
+        `server ${this.sub!.where} takes records again; draining the spool ` +
+          `(${this.spool.waiting.records} records)`,
+      );
+    }
+    this.state = "up";
+    this.lastProblem = "";
+    this.backoff.reset();
+  }
+
+  private markDown(o: Outcome): void {
+    if (this.closing && this.stopSending) return;
+    let delay: number;
+    if (o.kind === "config") {
+      delay = this.retryMs;
+      if (this.lastProblem !== o.why) {
+        this.log.error(
+          `server ${this.sub!.where} refuses batches (${o.why}): configuration error? ` +
+            `(check the URL, --server-token, --table); records are kept in the spool ` +
+            `${this.spool.dir}, asking again every ${this.s.retryInterval} s`,
+        );
+      }
+      this.state = "config";
+    } else if (o.kind === "retry") {
+      delay = o.connection
+        ? this.retryMs * (0.9 + Math.random() * 0.2)
+        : this.backoff.next(o.retryAfterMs);
+      if (this.state === "up") {
+        this.log.warn(
+          `server ${this.sub!.where} not taking records (${o.why}); spooling to ` +
+            `${this.spool.dir}, next attempt in ${(delay / 1000).toFixed(1)} s`,
+        );
+      } else {
+        this.log.debug(
+          `server still down (${o.why}); next attempt in ${(delay / 1000).toFixed(1)} s`,
+        );
+      }
+      this.state = "down";
+    } else {
+      return;
+    }
+    this.lastProblem = o.kind === "config" ? o.why : "";
+    this.nextProbeAt = Date.now() + delay;
+  }
+
+  // ---- draining -----------------------------------------------------------------------
+
+  private startDrain(): void {
+    if (this.draining || !this.drainWanted) return;
+    void this.drainLoop();
+  }
+
+  /** Sleeps until `at` or until woken (close, state change). */
+  private sleepUntil(at: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        if (this.drainWake === done) this.drainWake = null;
+        resolve();
+      };
+      const t = setTimeout(done, Math.max(0, at - Date.now()));
+      this.drainWake = done;
+    });
+  }
+
+  private wakeDrainer(): void {
+    this.drainWake?.();
+  }
+
+  private async drainLoop(): Promise<void> {
+    this.draining = true;
+    try {
+      while (!this.stopDrain) {
+        const seg = this.spool.oldestClosed();
+        if (seg === null) {
+          if (!this.spool.activeHasData) break;
+          if (this.state !== "up" && Date.now() < this.nextProbeAt) {
+            if (this.closing) break;
+            await this.sleepUntil(this.nextProbeAt);
+            continue;
+          }
+          await this.spool.rotate();
+          continue;
+        }
+        await this.drainSegment(seg);
+      }
+    } finally {
+      this.draining = false;
+      this.spool.busy = null;
+      this.notify();
+    }
+  }
+
+  private async drainSegment(seg: Segment): Promise<void> {
+    this.spool.busy = seg.name;
+    const batches = await this.spool.read(seg);
+    let i = this.acked.get(seg.name) ?? 0;
+    while (i < batches.length && !this.stopDrain) {
+      if (this.state !== "up") {
+        if (this.closing) {
+          break;
+        }
+        if (Date.now() < this.nextProbeAt) {
+          await this.sleepUntil(this.nextProbeAt);
+          continue;
+        }
+      }
+      while (this.liveInFlight + this.drainInFlight >= this.inFlight && !this.stopDrain) {
+        await this.changed();
+      }
+      if (this.stopDrain) break;
+      this.drainInFlight++;
+      let d: Delivery;
+      try {
+        d = await deliver(this.sub!, batches[i], this.deadLetter, this.closeAbort.signal);
+      } finally {
+        this.drainInFlight--;
+      }
+      this.account(d);
+      if (d.outcome.kind === "ok") {
+        i++;
+        this.acked.set(seg.name, i);
+        this.markUp();
+      } else {
+        this.markDown(d.outcome);
+      }
+      this.pump();
+    }
+    if (i >= batches.length) {
+      await this.spool.remove(seg);
+      this.acked.delete(seg.name);
+    }
+    this.spool.busy = null;
+    if (this.state !== "up" && this.closing) this.stopDrain = true;
+  }
+
+  // ---- closing ------------------------------------------------------------------------
+
+  private async waitUntil(pred: () => boolean, deadline: number): Promise<boolean> {
+    while (!pred()) {
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      let t: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        this.changed(),
+        new Promise<void>((r) => (t = setTimeout(r, Math.min(left, 250)))),
+      ]);
+      clearTimeout(t);
+    }
+    return true;
+  }
+
+  async close(): Promise<string[]> {
+    if (this.closing) return [];
+    this.closing = true;
+    this.batcher.flush();
+    this.pump();
+    this.wakeDrainer();
+    const deadline = Date.now() + this.s.graceSeconds * 1000;
+    // Grace: live batches finish; the spool keeps draining while the server takes it.
+    await this.waitUntil(
+      () =>
+        this.pending.length === 0 && this.liveInFlight === 0 && !this.spoolWriting &&
+        (!this.draining || this.state !== "up"),
+      deadline,
+    );
+    // Then: whatever is not acknowledged stays in (or goes to) the spool.
+    this.stopDrain = true;
+    this.stopSending = true;
+    this.closeAbort.abort();
+    this.wakeDrainer();
+    this.pump();
+    await this.waitUntil(
+      () =>
+        this.pending.length === 0 && this.liveInFlight === 0 && this.drainInFlight === 0 &&
+        !this.spoolWriting && !this.draining,
+      Date.now() + 60_000,
+    );
+    await this.spool.close();
+    return this.summary();
+  }
+
+  /** Summary lines: where every accepted record went. */
+  summary(): string[] {
+    const c = this.counters;
+    const sc = this.spool.counters;
+    const w = this.spool.waiting;
+    const lines: string[] = [];
+    const run = `agent ${this.id.agentId} run ${this.id.runId}`;
+    if (this.sub !== null) {
+      lines.push(
+        `netmon: shipped ${c.shipped} records in ${c.shippedBatches} batches to ${this.sub.where}` +
+          (c.duplicateBatches > 0 ? ` (${c.duplicateBatches} batches were already there)` : "") +
+          `; ${c.accepted} records accepted (${run})`,
+      );
+    } else {
+      lines.push(`netmon: ${c.accepted} records accepted (${run}), ${c.spooled} spooled`);
+    }
+    if (sc.deadRecords > 0) {
+      lines.push(
+        `netmon: ${sc.deadRecords} records (${sc.deadBatches} batches) refused by the server as bad, ` +
+          `kept in ${this.spool.dir}/dead-letter.jsonl`,
+      );
+    }
+    const drops = Object.entries(c.dropped).map(([k, v]) => `${v} ${k}`);
+    if (sc.droppedAtCap > 0) drops.push(`${sc.droppedAtCap} at the spool size cap`);
+    if (sc.tornLines > 0) drops.push(`${sc.tornLines} torn lines cut in crash recovery`);
+    if (drops.length > 0) lines.push(`netmon: records dropped: ${drops.join(", ")}`);
+    if (this.state === "config") {
+      lines.push(`netmon: server configuration error: ${this.lastProblem}`);
+    }
+    lines.push(
+      w.records > 0
+        ? `netmon: ${w.records} records waiting in spool ${this.spool.dir} (${w.bytes} bytes)`
+        : `netmon: spool ${this.spool.dir} is empty`,
+    );
+    return lines;
+  }
+}
