@@ -1,9 +1,8 @@
 /** `netmon interfaces [NAME] [--json]`: interfaces, addresses and counters (rtnetlink). */
 import { Command } from "@commander-js/extra-typings";
 import { listInterfaces, type NetInterface } from "../net/interfaces.ts";
-import { RuntimeFailure, UsageError } from "../errors.ts";
+import { errorText, RuntimeFailure, UsageError } from "../errors.ts";
 import { renderTable } from "./table.ts";
-import { errorText } from "../errors.ts";
 
 /** Flags as `ip link` shows them: the set ones, RUNNING left out (it is the carrier). */
 export function flagList(i: NetInterface): string {
@@ -30,7 +29,9 @@ export function interfacesTable(list: NetInterface[]): string {
     list.map((i) => {
       const c = i.Counters;
       return [
-        i.Link !== null ? `${i.Name}@${i.Link}` : i.Name,
+        i.Link === null
+          ? i.Name
+          : `${i.Name}@${typeof i.Link === "number" ? `if${i.Link}` : i.Link}`,
         i.Index,
         i.Operstate,
         i.MTU,
@@ -62,11 +63,12 @@ export function interfacesCommand() {
         );
       }
       if (name !== undefined) {
-        list = list.filter((i) => i.Name === name);
-        if (list.length === 0) {
-          const have = listInterfaces().map((i) => i.Name).join(", ");
+        const one = list.filter((i) => i.Name === name);
+        if (one.length === 0) {
+          const have = list.map((i) => i.Name).join(", ");
           throw new UsageError(`interfaces: no interface '${name}' (have: ${have})`);
         }
+        list = one;
       }
       console.log(o.json ? JSON.stringify(list, null, 2) : interfacesTable(list));
     });

@@ -3,6 +3,7 @@ import { Command, Option } from "@commander-js/extra-typings";
 import { intArg } from "./parse.ts";
 import { UsageError } from "../errors.ts";
 import { createLogger, type LogLevel } from "../log/mod.ts";
+import { resolveSettings } from "../config/load.ts";
 import { startServer } from "../submit/server.ts";
 
 /** Parses HOST:PORT, [V6]:PORT or PORT. */
@@ -29,8 +30,14 @@ export function serveCommand() {
         ["debug", "info", "warn", "error"] as const,
       ),
     )
+    .option("--config <file>", "INI configuration file (its [log] settings apply)")
+    .option("--log-file <file>", "also write log lines to this file")
     .action(async (o) => {
-      const log = createLogger((o.logLevel ?? "info") as LogLevel);
+      const { settings: ls } = await resolveSettings(
+        { logLevel: o.logLevel, logFile: o.logFile },
+        o.config,
+      );
+      const log = createLogger(ls.logLevel as LogLevel, ls.logFile);
       const { hostname, port } = parseListen(o.listen ?? "127.0.0.1:8080");
       const token = o.token ?? Deno.env.get("NETMON_SERVE_TOKEN") ?? "";
       if (!LOOPBACK.test(hostname) && token === "") {
@@ -62,5 +69,6 @@ export function serveCommand() {
       Deno.removeSignalListener("SIGTERM", stop);
       const s = server.stats();
       log.info(`serve: stopped; ${s.records} records in ${s.batches} batches stored`);
+      await log.close();
     });
 }

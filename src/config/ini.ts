@@ -4,7 +4,9 @@
  * (same section/key regular expression, `ini.unsafe()` for quoting, escapes and inline
  * `;`/`#` comments, `key[] = v` for list items) and keeps each line number for errors.
  *
- * Accepted beyond `ini`: a comment after a section header (`[capture] ; live`).
+ * Differences from `ini`: a comment may follow a section header (`[capture] ; live`);
+ * a single-quoted value is taken literally (`ini` would JSON-parse its inside, turning
+ * `'{"a": 1}'` into an object); values are always strings (`true` only for a bare key).
  *
  * @example
  * ```ts
@@ -50,18 +52,26 @@ const SECTION = /^\s*\[([^\]]*)\]\s*(?:[;#].*)?$/;
 const KEY_VALUE = /^([^=]+)(=(.*))?$/;
 const COMMENT_OR_BLANK = /^\s*([;#].*)?$/;
 
+/** `ini.unsafe()`, except that '...' is literal and the result is always a string. */
+function unquote(raw: string): string {
+  const v = raw.trim();
+  if (v.length >= 2 && v.startsWith("'") && v.endsWith("'")) return v.slice(1, -1);
+  const u: unknown = ini.unsafe(v);
+  return typeof u === "string" ? u : JSON.stringify(u);
+}
+
 /** Splits INI text into sections and entries, each with its 1-based line number. */
 export function parseIniLines(text: string): IniDoc {
   const doc: IniDoc = { sections: [], entries: [], invalid: [] };
   let section: string | null = null;
-  const lines = text.split(/\r?\n|\r/);
+  const lines = text.replace(/^\uFEFF/, "").split(/\r?\n|\r/);
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
     const n = i + 1;
     if (COMMENT_OR_BLANK.test(line)) continue;
     const s = SECTION.exec(line);
     if (s) {
-      section = ini.unsafe(s[1]);
+      section = unquote(s[1]);
       doc.sections.push({ name: section, line: n });
       continue;
     }
@@ -70,10 +80,10 @@ export function parseIniLines(text: string): IniDoc {
       doc.invalid.push({ line: n, text: line.trim() });
       continue;
     }
-    let key = ini.unsafe(kv[1]);
+    let key = unquote(kv[1]);
     const list = key.length > 2 && key.endsWith("[]");
     if (list) key = key.slice(0, -2).trim();
-    const value: string | true = kv[2] !== undefined ? ini.unsafe(kv[3]) : true;
+    const value: string | true = kv[2] !== undefined ? unquote(kv[3]) : true;
     doc.entries.push({ section, key, list, value, line: n });
   }
   return doc;

@@ -1,18 +1,20 @@
 /**
  * The commented INI template `netmon config generate` writes: every setting of the
- * {@link SETTINGS} table with its help, type, bounds, environment variable and default.
+ * {@link SETTINGS} table with its help, type, bounds, environment variable and default,
+ * commented out (`; key = default`) so an untouched template changes nothing and defaults
+ * that depend on the run (flows on only when shipping) keep working.
  *
  * @example
  * ```ts
  * import { configTemplate } from "./template.ts";
- * console.log(configTemplate()); // [capture]\n# Interface to capture on ...\ninterface =\n...
+ * console.log(configTemplate()); // ...[capture]\n# Interface to capture on ...\n; interface =\n...
  * ```
  * @module
  */
 import { defaultSettings, SETTINGS, type Settings, type SettingSpec } from "./settings.ts";
 import { iniValue } from "./ini.ts";
 
-/** Settings whose default depends on the environment: written as a comment, not pinned. */
+/** Settings whose default depends on the environment: the comment says how. */
 const COMPUTED: ReadonlySet<keyof Settings> = new Set(["spoolDir"]);
 
 /** Example items shown (commented) for list settings, whose default is empty. */
@@ -51,8 +53,9 @@ export function configTemplate(version = ""): string {
     `# netmon configuration${version ? ` (written by netmon ${version})` : ""}.`,
     "#",
     "# Precedence: command-line flags > environment variables > this file > built-in defaults.",
-    "# Every setting is listed with its default value; change what you need and delete or",
-    "# comment out (';' or '#') the rest to follow netmon's defaults in later versions.",
+    "# Every setting is listed, commented out ('; key = value'), with its built-in default: remove",
+    "# the '; ' to set it. A setting left commented follows netmon's default, which for some",
+    "# (e.g. [flow] enabled) depends on the run: set it only to override that.",
     "# Booleans: true/false (also yes/no, on/off, 1/0). Quote a value that contains ';' or '#'.",
     "# Lists (filter, exclude): one 'key[] = item' line per item ('key = item' repeated works too);",
     "# relative file paths are relative to netmon's working directory.",
@@ -78,7 +81,7 @@ export function configTemplate(version = ""): string {
       out.push(`; ${spec.key} = ${formatValue(value)}`);
     } else {
       const text = formatValue(value);
-      out.push(text === "" ? `${spec.key} =` : `${spec.key} = ${text}`);
+      out.push(text === "" ? `; ${spec.key} =` : `; ${spec.key} = ${text}`);
     }
   }
   return out.join("\n") + "\n";

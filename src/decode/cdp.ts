@@ -10,7 +10,8 @@
  */
 import type { Frame } from "./frame.ts";
 import { finish, onesSum } from "./checksum.ts";
-import { hex, ipv4, ipv6, text } from "./format.ts";
+import { hex, ipv4, ipv6 } from "./format.ts";
+import { asciiz } from "./l2_text.ts";
 import { register, SNAP } from "./registry.ts";
 import { LAYER } from "./record.ts";
 import type { Layer } from "./record.ts";
@@ -182,16 +183,16 @@ export function decodeCdp(f: Frame, off: number, end: number): void {
     const dlen = tlvEnd - d;
     switch (type) {
       case TLV.DEVICE_ID:
-        cdp.Device_ID = text(b, d, tlvEnd);
+        cdp.Device_ID = asciiz(b, d, tlvEnd);
         break;
       case TLV.PORT_ID:
-        cdp.Port_ID = text(b, d, tlvEnd);
+        cdp.Port_ID = asciiz(b, d, tlvEnd);
         break;
       case TLV.PLATFORM:
-        cdp.Platform = text(b, d, tlvEnd);
+        cdp.Platform = asciiz(b, d, tlvEnd);
         break;
       case TLV.SOFTWARE_VERSION:
-        cdp.Software_Version = text(b, d, tlvEnd);
+        cdp.Software_Version = asciiz(b, d, tlvEnd);
         break;
       case TLV.ADDRESSES:
         cdp.Addresses = addresses(f, d, tlvEnd);
@@ -203,7 +204,7 @@ export function decodeCdp(f: Frame, off: number, end: number): void {
         if (dlen >= 4) cdp.Capabilities = capabilities(v.getUint32(d));
         break;
       case TLV.VTP_DOMAIN:
-        cdp.VTP_Management_Domain = text(b, d, tlvEnd);
+        cdp.VTP_Management_Domain = asciiz(b, d, tlvEnd);
         break;
       case TLV.NATIVE_VLAN:
         if (dlen >= 2) cdp.Native_VLAN = v.getUint16(d);
@@ -227,10 +228,10 @@ export function decodeCdp(f: Frame, off: number, end: number): void {
         if (dlen >= 1) cdp.Untrusted_Port_CoS = b[d];
         break;
       case TLV.SYSTEM_NAME:
-        cdp.System_Name = text(b, d, tlvEnd);
+        cdp.System_Name = asciiz(b, d, tlvEnd);
         break;
       case TLV.LOCATION:
-        if (dlen >= 1) cdp.Location = text(b, d + 1, tlvEnd);
+        if (dlen >= 1) cdp.Location = asciiz(b, d + 1, tlvEnd);
         break;
       default:
         if (other === null) cdp.Other_TLVs = other = [];

@@ -15,8 +15,8 @@ import { dispatch, ETHERTYPE, IP_PROTO, register } from "./registry.ts";
 import { LAYER } from "./record.ts";
 import { hex, ipv4 } from "./format.ts";
 import { setIpContext, verifyPlain } from "./checksum.ts";
-import { decodeIpv6 } from "./ipv6.ts";
-import { u32 } from "./bytes.ts";
+import { decodeIpsecHeader, decodeIpv6, extensionName } from "./ipv6.ts";
+import { u16, u32 } from "./bytes.ts";
 
 /** Field offsets from the start of the header. */
 const OFF = {
@@ -35,6 +35,8 @@ const OFF = {
 export const IPV4_HEADER_LEN = 20;
 export const ETHERTYPE_IPV4 = 0x0800;
 export const IP_PROTO_IPV4 = 4;
+const IP_PROTO_ESP = 50;
+const IP_PROTO_AH = 51;
 const FLAG_RESERVED = 0x8000;
 const FLAG_DF = 0x4000;
 const FLAG_MF = 0x2000;
@@ -177,53 +179,40 @@ export function decodeIpv4(f: Frame, off: number, end: number): void {
     return;
   }
   const hlen = (b[off] & 0x0f) * 4;
-  const tos = b[off + OFF.TOS];
-  const totalLength = (b[off + OFF.TOTAL_LENGTH] << 8) | b[off + OFF.TOTAL_LENGTH + 1];
-  const ff = (b[off + OFF.FLAGS_FRAG] << 8) | b[off + OFF.FLAGS_FRAG + 1];
-  const fragOffset = ff & FRAG_MASK;
-  const proto = b[off + OFF.PROTOCOL];
-  const attrs: Record<string, unknown> = {
-    Version: version,
-    Header_Length: hlen,
-    DSCP: tos >> 2,
-    ECN: tos & 3,
-    Total_Length: totalLength,
-    Identification: (b[off + OFF.ID] << 8) | b[off + OFF.ID + 1],
-    Flags: {
-      Reserved: (ff & FLAG_RESERVED) !== 0,
-      DF: (ff & FLAG_DF) !== 0,
-      MF: (ff & FLAG_MF) !== 0,
-    },
-    Fragment_Offset: fragOffset * 8,
-    TTL: b[off + OFF.TTL],
-    Protocol: proto,
-    Checksum: (b[off + OFF.CHECKSUM] << 8) | b[off + OFF.CHECKSUM + 1],
-    Checksum_Status: "unverified",
-    Source_Address: ipv4(b, off + OFF.SRC),
-    Destination_Address: ipv4(b, off + OFF.DST),
-    Options: NO_OPTIONS,
-  };
-  f.layer(name, attrs);
   if (version !== 4) {
+    // Like Wireshark: nothing after a bogus version is trusted.
+    f.layer(name, { Version: version });
     f.fault(name, `IP version ${version} is not 4`, off);
     return;
   }
   if (hlen < IPV4_HEADER_LEN) {
+    f.layer(name, { Version: version, Header_Length: hlen });
     f.fault(name, `header length ${hlen} is below 20`, off);
     return;
   }
-  // Where the packet ends on the wire.
-  let pktEnd = off + totalLength;
-  if (totalLength === 0) {
-    f.fault(name, "total length 0 (assumed TCP segmentation offload)", off + OFF.TOTAL_LENGTH);
-    pktEnd = end;
-  } else if (totalLength < hlen) {
+  const tos = b[off + OFF.TOS];
+  const totalLength = u16(b, off + OFF.TOTAL_LENGTH);
+  if (totalLength < hlen && totalLength !== 0) {
+    f.layer(name, {
+      Version: version,
+      Header_Length: hlen,
+      DSCP: tos >> 2,
+      ECN: tos & 3,
+      Total_Length: totalLength,
+    });
     f.fault(
       name,
       `total length ${totalLength} is below header length ${hlen}`,
       off + OFF.TOTAL_LENGTH,
     );
     return;
+  }
+  // Where the packet ends on the wire.
+  let pktEnd = off + totalLength;
+  if (totalLength === 0) {
+    // TCP segmentation offload: the frame gives the length (Wireshark reports that length too).
+    pktEnd = end;
+    f.fault(name, "total length 0 (assumed TCP segmentation offload)", off + OFF.TOTAL_LENGTH);
   } else if (pktEnd > end) {
     f.fault(
       name,
@@ -232,6 +221,31 @@ export function decodeIpv4(f: Frame, off: number, end: number): void {
     );
     pktEnd = end;
   }
+  const ff = u16(b, off + OFF.FLAGS_FRAG);
+  const fragOffset = ff & FRAG_MASK;
+  const proto = b[off + OFF.PROTOCOL];
+  const attrs: Record<string, unknown> = {
+    Version: version,
+    Header_Length: hlen,
+    DSCP: tos >> 2,
+    ECN: tos & 3,
+    Total_Length: totalLength === 0 ? pktEnd - off : totalLength,
+    Identification: u16(b, off + OFF.ID),
+    Flags: {
+      Reserved: (ff & FLAG_RESERVED) !== 0,
+      DF: (ff & FLAG_DF) !== 0,
+      MF: (ff & FLAG_MF) !== 0,
+    },
+    Fragment_Offset: fragOffset,
+    TTL: b[off + OFF.TTL],
+    Protocol: proto,
+    Checksum: u16(b, off + OFF.CHECKSUM),
+    Checksum_Status: "unverified",
+    Source_Address: ipv4(b, off + OFF.SRC),
+    Destination_Address: ipv4(b, off + OFF.DST),
+    Options: NO_OPTIONS,
+  };
+  f.layer(name, attrs);
   if (off + hlen > pktEnd) {
     f.fault(name, `header length ${hlen} exceeds the packet`, off);
     return;
@@ -266,7 +280,25 @@ export function decodeIpv4(f: Frame, off: number, end: number): void {
     f.rest(off + hlen, pktEnd);
     return;
   }
-  dispatch(IP_PROTO, proto, f, off + hlen, pktEnd);
+  let p = off + hlen;
+  let nh = proto;
+  if (nh === IP_PROTO_AH || nh === IP_PROTO_ESP) {
+    // IPsec headers are listed like IPv6 extension headers (same objects).
+    const exts: unknown[] = [];
+    attrs.Extension_Headers = exts;
+    // Each AH consumes at least 12 bytes, so this ends.
+    while (nh === IP_PROTO_AH || nh === IP_PROTO_ESP) {
+      const h: Record<string, unknown> = { Header: extensionName(nh), Header_Type: nh };
+      exts.push(h);
+      s.ipProto = nh;
+      const n = decodeIpsecHeader(f, name, nh, h, p, pktEnd);
+      if (n < 0) return;
+      nh = h.Next_Header as number;
+      p += n;
+    }
+    s.ipProto = nh;
+  }
+  dispatch(IP_PROTO, nh, f, p, pktEnd);
 }
 
 register(ETHERTYPE, ETHERTYPE_IPV4, decodeIpv4);

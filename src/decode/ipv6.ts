@@ -204,6 +204,44 @@ function decodeRouting(
   return finalDst;
 }
 
+/**
+ * Decodes an IPsec header (AH or ESP) at `p` into `h` for IPv4, where they follow
+ * the header like IPv6 extension headers do. Returns the AH length (the caller goes
+ * on with `h.Next_Header`), or -1 when decoding ends here: after ESP (the rest is
+ * encrypted and recorded as Payload) or when the header is cut short.
+ */
+export function decodeIpsecHeader(
+  f: Frame,
+  layer: string,
+  type: number,
+  h: Record<string, unknown>,
+  p: number,
+  end: number,
+): number {
+  const b = f.bytes;
+  if (type === EXT.ESP) {
+    if (!need(f, layer, p, end, ESP.LEN, "ESP header")) return -1;
+    h.SPI = u32(b, p + ESP.SPI);
+    h.Sequence_Number = u32(b, p + ESP.SEQ);
+    f.rest(p + ESP.LEN, end);
+    return -1;
+  }
+  if (!need(f, layer, p, end, 2, "Authentication Header")) return -1;
+  const hlen = (b[p + AH.LENGTH] + 2) * 4;
+  h.Next_Header = b[p];
+  h.Length = hlen;
+  if (!need(f, layer, p, end, Math.max(hlen, AH.ICV), "Authentication Header")) return -1;
+  h.SPI = u32(b, p + AH.SPI);
+  h.Sequence_Number = u32(b, p + AH.SEQ);
+  if (hlen > AH.ICV) h.ICV = hex(b, p + AH.ICV, p + hlen);
+  return hlen;
+}
+
+/** Names of extension headers by number. */
+export function extensionName(type: number): string {
+  return EXT_NAMES[type] ?? "Unknown";
+}
+
 /** Jumbo Payload length seen by decodeOptions (-1 none); reused, decoders do not interleave. */
 const JUMBO = { value: -1 };
 
@@ -266,6 +304,7 @@ export function decodeIpv6(f: Frame, off: number, end: number): void {
   ) {
     const type = nh;
     const h: Record<string, unknown> = { Header: EXT_NAMES[type], Header_Type: type };
+    exts.push(h); // listed even when cut short, as far as it could be read
     if (type === EXT.ESP) {
       if (!need(f, name, p, pktEnd, ESP.LEN, "ESP header")) {
         s.ipProto = type;
@@ -273,7 +312,6 @@ export function decodeIpv6(f: Frame, off: number, end: number): void {
       }
       h.SPI = u32(b, p + ESP.SPI);
       h.Sequence_Number = u32(b, p + ESP.SEQ);
-      exts.push(h);
       s.ipProto = type;
       f.rest(p + ESP.LEN, pktEnd);
       return;
@@ -285,11 +323,10 @@ export function decodeIpv6(f: Frame, off: number, end: number): void {
       ? (b[p + AH.LENGTH] + 2) * 4
       : (b[p + 1] + 1) * 8;
     const hEnd = p + hlen;
+    h.Next_Header = b[p];
+    h.Length = hlen;
     if (!need(f, name, p, pktEnd, hlen, `${EXT_NAMES[type]} header`)) return;
     nh = b[p];
-    h.Next_Header = nh;
-    h.Length = hlen;
-    exts.push(h);
     switch (type) {
       case EXT.HOP_BY_HOP:
       case EXT.DEST_OPTS:
@@ -322,7 +359,7 @@ export function decodeIpv6(f: Frame, off: number, end: number): void {
         const of = u16(b, p + FRAG.OFFSET_FLAGS);
         const fragOff = of >> 3;
         const more = (of & 1) !== 0;
-        h.Fragment_Offset = fragOff * 8;
+        h.Fragment_Offset = fragOff;
         h.More_Fragments = more;
         h.Identification = u32(b, p + FRAG.ID);
         if (fragOff !== 0 || more) {

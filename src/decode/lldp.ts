@@ -13,7 +13,8 @@
  * when the TLV is absent).
  */
 import type { Frame } from "./frame.ts";
-import { hex, ipv4, ipv6, mac, text } from "./format.ts";
+import { hex, ipv4, ipv6, mac } from "./format.ts";
+import { asciiz } from "./l2_text.ts";
 import { ETHERTYPE, register } from "./registry.ts";
 import { LAYER } from "./record.ts";
 import type { Layer } from "./record.ts";
@@ -105,7 +106,7 @@ function idValue(b: Uint8Array, d: number, e: number, port: boolean): string | n
   if (len > MAX_ID_LEN) return null;
   const hexSub = port ? PORT.COMPONENT : CHASSIS.PORT_COMPONENT;
   if (sub === hexSub) return hex(b, d + 1, e);
-  return text(b, d + 1, e);
+  return asciiz(b, d + 1, e);
 }
 
 function capabilities(v: number): Layer {
@@ -147,7 +148,7 @@ function orgFields(f: Frame, o: Layer, oui: number, sub: number, d: number, e: n
     } else if (sub === 3 && n >= 3) {
       o.VLAN_ID = v.getUint16(d);
       const nl = b[d + 2];
-      if (d + 3 + nl <= e) o.VLAN_Name = text(b, d + 3, d + 3 + nl);
+      if (d + 3 + nl <= e) o.VLAN_Name = asciiz(b, d + 3, d + 3 + nl);
     } else if (sub === 4 && n >= 1) {
       const pl = b[d];
       if (d + 1 + pl <= e) o.Protocol_Identity = hex(b, d + 1, d + 1 + pl);
@@ -176,7 +177,9 @@ function orgFields(f: Frame, o: Layer, oui: number, sub: number, d: number, e: n
 export function decodeLldp(f: Frame, off: number, end: number): void {
   const lldp: Layer = f.layer(LAYER.LLDP, {
     Chassis_ID: null,
+    Chassis_ID_Subtype: null,
     Port_ID: null,
+    Port_ID_Subtype: null,
     TTL: null,
     Port_Description: null,
     System_Name: null,
@@ -225,18 +228,13 @@ export function decodeLldp(f: Frame, off: number, end: number): void {
       case TLV.CHASSIS_ID:
       case TLV.PORT_ID: {
         const port = type === TLV.PORT_ID;
+        if (len >= 1) lldp[port ? "Port_ID_Subtype" : "Chassis_ID_Subtype"] = b[d];
         const id = len >= 2 ? idValue(b, d, e, port) : null;
         if (id === null) {
           f.fault(LAYER.LLDP, `invalid ${port ? "Port" : "Chassis"} ID length ${len}`, p);
           return;
         }
-        if (port) {
-          lldp.Port_ID = id;
-          lldp.Port_ID_Subtype = b[d];
-        } else {
-          lldp.Chassis_ID = id;
-          lldp.Chassis_ID_Subtype = b[d];
-        }
+        lldp[port ? "Port_ID" : "Chassis_ID"] = id;
         break;
       }
       case TLV.TTL:
@@ -247,13 +245,13 @@ export function decodeLldp(f: Frame, off: number, end: number): void {
         lldp.TTL = v.getUint16(d);
         break;
       case TLV.PORT_DESCRIPTION:
-        lldp.Port_Description = text(b, d, e);
+        lldp.Port_Description = asciiz(b, d, e);
         break;
       case TLV.SYSTEM_NAME:
-        lldp.System_Name = text(b, d, e);
+        lldp.System_Name = asciiz(b, d, e);
         break;
       case TLV.SYSTEM_DESCRIPTION:
-        lldp.System_Description = text(b, d, e);
+        lldp.System_Description = asciiz(b, d, e);
         break;
       case TLV.SYSTEM_CAPABILITIES:
         if (len < CAP_LEN) {
@@ -292,6 +290,9 @@ export function decodeLldp(f: Frame, off: number, end: number): void {
         if (other.length < MAX_ITEMS) other.push({ Type: type, Length: len });
     }
     p = e;
+  }
+  if (index < MANDATORY.length && p >= end) {
+    f.fault(LAYER.LLDP, "LLDPDU ends before Chassis ID, Port ID and TTL", p);
   }
 }
 

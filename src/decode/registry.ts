@@ -23,7 +23,7 @@ export const ETHERTYPE = table("EtherType", 4);
 export const IP_PROTO = table("IP protocol", 0);
 /** 802.2 LLC DSAP values (for non-SNAP LLC). */
 export const LLC_SAP = table("LLC SAP", 2);
-/** SNAP, keyed by (OUI << 16) | Protocol_ID. OUI 0 means an EtherType and goes through ETHERTYPE. */
+/** SNAP, keyed by snapKey(OUI, Protocol_ID) from llc.ts (OUI * 65536 + PID: `<<` overflows). OUI 0 means an EtherType and goes through ETHERTYPE. */
 export const SNAP = table("SNAP", 0);
 
 export function register(t: Table, value: number, dec: Decoder): void {

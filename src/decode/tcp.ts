@@ -80,17 +80,27 @@ const EOL_OPTION = Object.freeze({ Kind: 0, Name: KIND_NAMES[0] });
 const NOP_OPTION = Object.freeze({ Kind: 1, Name: KIND_NAMES[1] });
 const NO_OPTIONS: readonly unknown[] = Object.freeze([]);
 
-/** Decodes the options in bytes[off..end) (fully captured). */
+/**
+ * Decodes the options in bytes[off..end) (the option area on the wire); stops with
+ * "truncated" at the first option not fully captured.
+ */
 export function decodeTcpOptions(f: Frame, off: number, end: number): unknown[] {
+  const cap = f.capEnd;
   const b = f.bytes;
   const name = LAYER.TCP;
   const out: unknown[] = [];
   let i = off;
   while (i < end) {
+    if (i >= cap) {
+      f.truncated(name, i);
+      break;
+    }
     const kind = b[i];
     if (kind === KIND.EOL) {
+      // Wireshark lists every byte after EOL as another EOL (padding); so do we.
       out.push(EOL_OPTION);
-      break;
+      i++;
+      continue;
     }
     if (kind === KIND.NOP) {
       out.push(NOP_OPTION);
@@ -101,9 +111,17 @@ export function decodeTcpOptions(f: Frame, off: number, end: number): unknown[] 
       f.fault(name, `option ${kind} has no length`, i);
       break;
     }
+    if (i + 2 > cap) {
+      f.truncated(name, i);
+      break;
+    }
     const len = b[i + 1];
     if (len < 2 || i + len > end) {
       f.fault(name, `option ${kind} length ${len} is invalid`, i + 1);
+      break;
+    }
+    if (i + len > cap) {
+      f.truncated(name, i);
       break;
     }
     const o: Record<string, unknown> = {
@@ -181,6 +199,24 @@ export function decodeTcp(f: Frame, off: number, end: number): void {
   const dstPort = u16(b, off + OFF.DST_PORT);
   const seq = u32(b, off + OFF.SEQ);
   const ack = u32(b, off + OFF.ACK);
+  const s = f.sum;
+  s.srcPort = srcPort;
+  s.dstPort = dstPort;
+  s.tcpFlags = flags;
+  s.tcpSeq = seq;
+  s.tcpAck = ack;
+  if (hlen < TCP_HEADER_LEN) {
+    // Like Wireshark: the fields after a bogus data offset are not shown.
+    f.layer(name, {
+      Source_Port: srcPort,
+      Destination_Port: dstPort,
+      Sequence_Number: seq,
+      Header_Length: hlen,
+      Payload_Length: end - off - hlen,
+    });
+    f.fault(name, `header length ${hlen} is below 20`, off + OFF.DATA_OFFSET);
+    return;
+  }
   const attrs: Record<string, unknown> = {
     Source_Port: srcPort,
     Destination_Port: dstPort,
@@ -207,16 +243,6 @@ export function decodeTcp(f: Frame, off: number, end: number): void {
     Payload_Length: 0,
   };
   f.layer(name, attrs);
-  const s = f.sum;
-  s.srcPort = srcPort;
-  s.dstPort = dstPort;
-  s.tcpFlags = flags;
-  s.tcpSeq = seq;
-  s.tcpAck = ack;
-  if (hlen < TCP_HEADER_LEN) {
-    f.fault(name, `header length ${hlen} is below 20`, off + OFF.DATA_OFFSET);
-    return;
-  }
   if (off + hlen > end) {
     f.fault(
       name,
@@ -229,11 +255,8 @@ export function decodeTcp(f: Frame, off: number, end: number): void {
   attrs.Payload_Length = payload;
   s.payloadBytes = payload;
   attrs.Checksum_Status = upperChecksum(f, off, end, IP_PROTO_TCP);
-  if (!f.has(off, hlen)) {
-    f.truncated(name, off + TCP_HEADER_LEN);
-    return;
-  }
   if (hlen > TCP_HEADER_LEN) attrs.Options = decodeTcpOptions(f, off + OFF.OPTIONS, off + hlen);
+  if (!f.has(off, hlen)) return; // decodeTcpOptions recorded the truncation
   if (payload > 0) f.rest(off + hlen, end);
 }
 

@@ -10,7 +10,7 @@
  * // "1:LQU9qZlK+B5F3KDmev6m5PMibrg="
  * ```
  */
-import { createHash } from "node:crypto";
+import { sha1ShortBase64 } from "./sha1.ts";
 
 export const IPPROTO_ICMP = 1;
 export const IPPROTO_TCP = 6;
@@ -45,6 +45,11 @@ const ICMP6_COUNTERPART = new Map<number, number>([
   [145, 144], // home agent address discovery
 ]);
 
+/** The counterpart type of a two-way ICMP type, or -1 for one-way types. */
+export function icmpCounterpart(proto: number, type: number): number {
+  return (proto === IPPROTO_ICMPV6 ? ICMP6_COUNTERPART : ICMP4_COUNTERPART).get(type) ?? -1;
+}
+
 /**
  * Port equivalents of an ICMP message: [sport, dport, oneWay]. Two-way types map to
  * (type, counterpart type); others to (type, code) and are never reordered.
@@ -61,11 +66,16 @@ export function hasPorts(proto: number): boolean {
     proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6;
 }
 
-/** -1, 0, 1 comparing two addresses of equal length. */
-function cmpAddr(a: Uint8Array, b: Uint8Array): number {
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] < b[i] ? -1 : 1;
+/** -1, 0, 1 comparing two addresses of equal length stored at offsets of two arrays. */
+function cmpAddr(a: Uint8Array, aOff: number, b: Uint8Array, bOff: number, len: number): number {
+  for (let i = 0; i < len; i++) {
+    if (a[aOff + i] !== b[bOff + i]) return a[aOff + i] < b[bOff + i] ? -1 : 1;
+  }
   return 0;
 }
+
+/** Scratch buffer for the hash input: 2 + 16 + 16 + 2 + 4 bytes at most. */
+const MSG = new Uint8Array(40);
 
 /**
  * Community ID v1 of a flow tuple. For ICMP/ICMPv6 pass the type as `sport` and the
@@ -79,28 +89,53 @@ export function communityIdV1(
   dport: number,
   seed = 0,
 ): string {
+  return communityIdAt(saddr, 0, daddr, 0, saddr.length, proto, sport, dport, seed);
+}
+
+/** {@link communityIdV1} with addresses read at offsets (no copies): `alen` is 4 or 16. */
+export function communityIdAt(
+  sb: Uint8Array,
+  sOff: number,
+  db: Uint8Array,
+  dOff: number,
+  alen: number,
+  proto: number,
+  sport: number,
+  dport: number,
+  seed = 0,
+): string {
   let oneWay = false;
   if (proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6) {
-    [sport, dport, oneWay] = icmpPorts(proto, sport, dport);
+    const map = proto === IPPROTO_ICMPV6 ? ICMP6_COUNTERPART : ICMP4_COUNTERPART;
+    const other = map.get(sport);
+    if (other === undefined) oneWay = true;
+    else dport = other;
   }
-  const c = cmpAddr(saddr, daddr);
+  const c = cmpAddr(sb, sOff, db, dOff, alen);
   const ordered = oneWay || c < 0 || (c === 0 && sport < dport);
-  const ports = hasPorts(proto);
-  const n = 2 + saddr.length * 2 + 2 + (ports ? 4 : 0);
-  const buf = new Uint8Array(n);
-  const v = new DataView(buf.buffer);
-  v.setUint16(0, seed);
-  const [a, b, pa, pb] = ordered ? [saddr, daddr, sport, dport] : [daddr, saddr, dport, sport];
-  buf.set(a, 2);
-  buf.set(b, 2 + a.length);
-  let o = 2 + a.length * 2;
-  buf[o++] = proto;
-  buf[o++] = 0;
-  if (ports) {
-    v.setUint16(o, pa);
-    v.setUint16(o + 2, pb);
+  const m = MSG;
+  m[0] = seed >>> 8;
+  m[1] = seed & 0xff;
+  let o = 2;
+  if (ordered) {
+    for (let i = 0; i < alen; i++) m[o++] = sb[sOff + i];
+    for (let i = 0; i < alen; i++) m[o++] = db[dOff + i];
+  } else {
+    for (let i = 0; i < alen; i++) m[o++] = db[dOff + i];
+    for (let i = 0; i < alen; i++) m[o++] = sb[sOff + i];
+    const t = sport;
+    sport = dport;
+    dport = t;
   }
-  return "1:" + createHash("sha1").update(buf).digest("base64");
+  m[o++] = proto;
+  m[o++] = 0;
+  if (hasPorts(proto)) {
+    m[o++] = sport >>> 8;
+    m[o++] = sport & 0xff;
+    m[o++] = dport >>> 8;
+    m[o++] = dport & 0xff;
+  }
+  return "1:" + sha1ShortBase64(m, o);
 }
 
 /** Parses an IPv4 or IPv6 text address into bytes (for tests and tools, not the packet path). */

@@ -13,8 +13,8 @@ import type { PacketRecord } from "../decode/record.ts";
 import type { FrameMeta } from "../capture/source.ts";
 import { ipv4, ipv6 } from "../decode/format.ts";
 import {
-  communityIdV1,
-  icmpPorts,
+  communityIdAt,
+  icmpCounterpart,
   IPPROTO_ICMP,
   IPPROTO_ICMPV6,
   IPPROTO_TCP,
@@ -52,9 +52,8 @@ class Flow {
   vlan = -1;
   /** ICMP echo identifier (part of the key for echo), else -1. */
   icmpId = -1;
-  /** Originator (a) and responder (b) addresses and ports. */
-  readonly a = new Uint8Array(16);
-  readonly b = new Uint8Array(16);
+  /** Slot in the address slab: originator address at slot*32, responder at slot*32+16. */
+  slot = 0;
   aPort = 0;
   bPort = 0;
   hash = 0;
@@ -76,11 +75,15 @@ class Flow {
   lastNsec = 0;
   last = 0;
   intervalStart = 0;
-  // counters, [0] originator -> responder, [1] responder -> originator
-  readonly pkts = [0, 0];
-  readonly ipBytes = [0, 0];
-  readonly payload = [0, 0];
-  readonly wire = [0, 0];
+  // counters: 0 originator -> responder, 1 responder -> originator
+  pkts0 = 0;
+  pkts1 = 0;
+  ip0 = 0;
+  ip1 = 0;
+  pay0 = 0;
+  pay1 = 0;
+  wire0 = 0;
+  wire1 = 0;
   // tcp
   flags = 0; // bit (event*2 + dir)
   history = "";
@@ -99,6 +102,10 @@ export class FlowTable {
   #aHead: Flow | null = null;
   #aTail: Flow | null = null;
   #count = 0;
+  /** Flow addresses live here (32 bytes a flow) so a new flow allocates no typed arrays. */
+  #slab = new Uint8Array(32 * 1024);
+  readonly #freeSlots: number[] = [];
+  #nextSlot = 0;
   #seq = 0;
   readonly #runId = Date.now().toString(36);
   emitted = 0;
@@ -129,18 +136,23 @@ export class FlowTable {
     let sport = s.srcPort, dport = s.dstPort, icmpId = -1;
     if (proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6) {
       if (s.icmpType < 0) return "";
-      const [p1, p2, oneWay] = icmpPorts(proto, s.icmpType, s.icmpCode);
-      sport = p1;
-      dport = p2;
-      if (!oneWay) icmpId = s.icmpId;
+      const other = icmpCounterpart(proto, s.icmpType);
+      sport = s.icmpType;
+      if (other < 0) dport = s.icmpCode;
+      else {
+        dport = other;
+        icmpId = s.icmpId;
+      }
     }
-    const h = endpointHash(bytes, s.srcAddrOff, alen, sport) ^
-      endpointHash(bytes, s.dstAddrOff, alen, dport) ^
+    const v = f.view;
+    const h = endpointHash(v, s.srcAddrOff, alen, sport) ^
+      endpointHash(v, s.dstAddrOff, alen, dport) ^
       Math.imul(proto + 1, 0x9e3779b1) ^ Math.imul(s.vlanId + 2, 0x85ebca6b) ^
       Math.imul(icmpId + 3, 0xc2b2ae35);
     const now = meta.sec + meta.nsec / 1e9;
     let flow = this.#buckets.get(h) ?? null;
     let dir = 0;
+    const slab = this.#slab;
     for (; flow !== null; flow = flow.nextInBucket) {
       if (
         flow.proto !== proto || flow.vlan !== s.vlanId || flow.icmpId !== icmpId ||
@@ -149,15 +161,17 @@ export class FlowTable {
         continue;
       }
       if (
-        flow.aPort === sport && flow.bPort === dport && same(flow.a, bytes, s.srcAddrOff, alen) &&
-        same(flow.b, bytes, s.dstAddrOff, alen)
+        flow.aPort === sport && flow.bPort === dport &&
+        same(slab, flow.slot * 32, bytes, s.srcAddrOff, alen) &&
+        same(slab, flow.slot * 32 + 16, bytes, s.dstAddrOff, alen)
       ) {
         dir = 0;
         break;
       }
       if (
-        flow.aPort === dport && flow.bPort === sport && same(flow.a, bytes, s.dstAddrOff, alen) &&
-        same(flow.b, bytes, s.srcAddrOff, alen)
+        flow.aPort === dport && flow.bPort === sport &&
+        same(slab, flow.slot * 32, bytes, s.dstAddrOff, alen) &&
+        same(slab, flow.slot * 32 + 16, bytes, s.srcAddrOff, alen)
       ) {
         dir = 1;
         break;
@@ -191,10 +205,17 @@ export class FlowTable {
         dir = 1;
       }
     }
-    flow.pkts[dir]++;
-    flow.ipBytes[dir] += s.ipBytes;
-    flow.payload[dir] += s.payloadBytes;
-    flow.wire[dir] += meta.wireLen;
+    if (dir === 0) {
+      flow.pkts0++;
+      flow.ip0 += s.ipBytes;
+      flow.pay0 += s.payloadBytes;
+      flow.wire0 += meta.wireLen;
+    } else {
+      flow.pkts1++;
+      flow.ip1 += s.ipBytes;
+      flow.pay1 += s.payloadBytes;
+      flow.wire1 += meta.wireLen;
+    }
     flow.lastSec = meta.sec;
     flow.lastNsec = meta.nsec;
     flow.last = now;
@@ -261,8 +282,12 @@ export class FlowTable {
     f.proto = proto;
     f.vlan = vlan;
     f.icmpId = icmpId;
-    f.a.set(bytes.subarray(srcOff, srcOff + alen));
-    f.b.set(bytes.subarray(dstOff, dstOff + alen));
+    f.slot = this.#allocSlot();
+    const slab = this.#slab, base = f.slot * 32;
+    for (let i = 0; i < alen; i++) {
+      slab[base + i] = bytes[srcOff + i];
+      slab[base + 16 + i] = bytes[dstOff + i];
+    }
     f.aPort = sport;
     f.bPort = dport;
     f.hash = h;
@@ -283,21 +308,40 @@ export class FlowTable {
 
   /** The key holds ICMP ports already mapped (type, counterpart or code); mapping them again is a no-op. */
   #setCommunityId(f: Flow): void {
-    const n = f.ver === 4 ? 4 : 16;
-    f.communityId = communityIdV1(
-      f.a.subarray(0, n),
-      f.b.subarray(0, n),
+    const base = f.slot * 32;
+    const alen = f.ver === 4 ? 4 : 16;
+    f.communityId = communityIdAt(
+      this.#slab,
+      base,
+      this.#slab,
+      base + 16,
+      alen,
       f.proto,
       f.aPort,
       f.bPort,
     );
   }
 
+  #allocSlot(): number {
+    const free = this.#freeSlots.pop();
+    if (free !== undefined) return free;
+    const slot = this.#nextSlot++;
+    if ((slot + 1) * 32 > this.#slab.length) {
+      const bigger = new Uint8Array(this.#slab.length * 2);
+      bigger.set(this.#slab);
+      this.#slab = bigger;
+    }
+    return slot;
+  }
+
   /** Swaps originator and responder (the first packet came from the responder). */
   #flip(f: Flow): void {
-    const t = f.a.slice();
-    f.a.set(f.b);
-    f.b.set(t);
+    const slab = this.#slab, base = f.slot * 32;
+    for (let i = 0; i < 16; i++) {
+      const t = slab[base + i];
+      slab[base + i] = slab[base + 16 + i];
+      slab[base + 16 + i] = t;
+    }
     const p = f.aPort;
     f.aPort = f.bPort;
     f.bPort = p;
@@ -339,7 +383,7 @@ export class FlowTable {
 
   /** Zeek conn_state from what was seen. */
   state(f: Flow): string {
-    if (f.proto !== IPPROTO_TCP) return f.pkts[1] > 0 ? "SF" : "S0";
+    if (f.proto !== IPPROTO_TCP) return f.pkts1 > 0 ? "SF" : "S0";
     const synO = this.#has(f, H_SYN, 0), synackR = this.#has(f, H_SYNACK, 1);
     const finO = this.#has(f, H_FIN, 0), finR = this.#has(f, H_FIN, 1);
     const rstO = this.#has(f, H_RST, 0), rstR = this.#has(f, H_RST, 1);
@@ -377,6 +421,7 @@ export class FlowTable {
       if (p !== null) p.nextInBucket = f.nextInBucket;
     }
     f.nextInBucket = null;
+    this.#freeSlots.push(f.slot);
     this.#count--;
   }
 
@@ -405,21 +450,21 @@ export class FlowTable {
       Protocol: protoName(f.proto),
       Protocol_Number: f.proto,
       VLAN_ID: f.vlan >= 0 ? f.vlan : null,
-      Source_Address: fmt(f.a, 0),
+      Source_Address: fmt(this.#slab, f.slot * 32),
       Source_Port: icmp ? null : f.aPort,
-      Destination_Address: fmt(f.b, 0),
+      Destination_Address: fmt(this.#slab, f.slot * 32 + 16),
       Destination_Port: icmp ? null : f.bPort,
       Start: tsText(f.firstSec, f.firstNsec),
       End: tsText(f.lastSec, f.lastNsec),
       Duration: Math.round(dur * 1e6) / 1e6,
-      Originator_Packets: f.pkts[0],
-      Originator_Bytes: f.ipBytes[0],
-      Originator_Payload_Bytes: f.payload[0],
-      Originator_Wire_Bytes: f.wire[0],
-      Responder_Packets: f.pkts[1],
-      Responder_Bytes: f.ipBytes[1],
-      Responder_Payload_Bytes: f.payload[1],
-      Responder_Wire_Bytes: f.wire[1],
+      Originator_Packets: f.pkts0,
+      Originator_Bytes: f.ip0,
+      Originator_Payload_Bytes: f.pay0,
+      Originator_Wire_Bytes: f.wire0,
+      Responder_Packets: f.pkts1,
+      Responder_Bytes: f.ip1,
+      Responder_Payload_Bytes: f.pay1,
+      Responder_Wire_Bytes: f.wire1,
       State: this.state(f),
       History: f.history,
       End_Reason: why,
@@ -477,16 +522,17 @@ export class FlowTable {
   }
 }
 
-function endpointHash(b: Uint8Array, off: number, len: number, port: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < len; i++) h = Math.imul(h ^ b[off + i], 0x01000193);
-  h = Math.imul(h ^ (port & 0xff), 0x01000193);
-  h = Math.imul(h ^ (port >>> 8), 0x01000193);
-  return h;
+/** Hash of one endpoint (address words and port), read through the frame's DataView. */
+function endpointHash(v: DataView, off: number, len: number, port: number): number {
+  let h = Math.imul(v.getUint32(off) ^ port, 0x9e3779b1);
+  for (let i = 4; i < len; i += 4) {
+    h = Math.imul((h << 13 | h >>> 19) ^ v.getUint32(off + i), 0x85ebca6b);
+  }
+  return h ^ (h >>> 15);
 }
 
-function same(a: Uint8Array, b: Uint8Array, off: number, len: number): boolean {
-  for (let i = 0; i < len; i++) if (a[i] !== b[off + i]) return false;
+function same(a: Uint8Array, aOff: number, b: Uint8Array, off: number, len: number): boolean {
+  for (let i = 0; i < len; i++) if (a[aOff + i] !== b[off + i]) return false;
   return true;
 }
 

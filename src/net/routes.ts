@@ -211,8 +211,20 @@ function compare(a: Gateway, b: Gateway): number {
 /** Resolves interface indexes to names and sorts the entries. */
 export function assembleGateways(raw: RawGateway[], names: Map<number, string>): Gateway[] {
   return raw.map((g): Gateway => ({
-    ...g,
     Interface: g.Interface_Index === null ? null : names.get(g.Interface_Index) ?? null,
+    Interface_Index: g.Interface_Index,
+    Family: g.Family,
+    Default: g.Default,
+    Destination: g.Destination,
+    Gateway: g.Gateway,
+    Table: g.Table,
+    Table_Name: g.Table_Name,
+    Metric: g.Metric,
+    Protocol: g.Protocol,
+    Preferred_Source: g.Preferred_Source,
+    Multipath: g.Multipath,
+    Weight: g.Weight,
+    Onlink: g.Onlink,
   })).sort(compare);
 }
 

@@ -191,7 +191,9 @@ export async function runCapture(job: CaptureJob): Promise<number> {
   }
   lines.push(...shipLines);
   const enc = new TextEncoder();
-  Deno.stderr.writeSync(enc.encode(lines.join("\n") + "\n"));
+  // Clear the status line (if one was drawn) before the summary.
+  const clear = status !== undefined ? "\r\x1b[K" : "";
+  Deno.stderr.writeSync(enc.encode(clear + lines.join("\n") + "\n"));
   await log.close();
 
   if (failure !== null) {

@@ -43,6 +43,9 @@ const ENVELOPE_MARK = '"Netmon":{';
 const TAIL_BYTES = 320;
 const dec = new TextDecoder();
 const enc = new TextEncoder();
+/** Bytes an envelope can take at most (ids are short; numbers below 2^53). */
+const ENVELOPE_MAX = 256;
+const MAX_INITIAL_BUFFER = 16 << 20;
 
 /** Reads the envelope at the end of one record line (bytes without the newline), or null. */
 export function parseEnvelope(line: Uint8Array): Envelope | null {
@@ -168,8 +171,11 @@ export class Batcher {
   seq = 0;
   /** Last batch number handed out. */
   batchSeq = 0;
-  private lines: string[] = [];
-  private bytes = 0;
+  /** Records in the open batch. */
+  openRecords = 0;
+  /** The open batch's bytes: lines are UTF-8 encoded straight into this reused buffer. */
+  private buf: Uint8Array;
+  private len = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly prefixPacket: string;
   private readonly prefixFlow: string;
@@ -183,11 +189,12 @@ export class Batcher {
     const ids = `,"Agent_ID":${JSON.stringify(agent)},"Run_ID":${JSON.stringify(run)},"Sequence":`;
     this.prefixPacket = `"Netmon":{"Record_Type":"packet"${ids}`;
     this.prefixFlow = `"Netmon":{"Record_Type":"flow"${ids}`;
+    this.buf = new Uint8Array(this.initialSize());
   }
 
-  /** Records in the open batch. */
-  get openRecords(): number {
-    return this.lines.length;
+  /** A batch closes at `limits.bytes`; size the buffer for that (at most 16 MiB up front). */
+  private initialSize(): number {
+    return Math.min(this.limits.bytes + 64 * 1024, MAX_INITIAL_BUFFER);
   }
 
   /** Adds one record; returns false when it cannot be serialized (nothing changes then). */
@@ -199,9 +206,12 @@ export class Batcher {
       return false;
     }
     if (typeof json !== "string" || json[0] !== "{") return false;
-    const approx = json.length + 120;
-    if (this.lines.length > 0 && this.bytes + approx > this.limits.bytes) this.flush();
-    if (this.lines.length === 0) {
+    // Worst case 3 bytes per UTF-16 unit, plus the envelope and the newline.
+    const worst = json.length * 3 + ENVELOPE_MAX;
+    if (this.openRecords > 0 && this.len + json.length + ENVELOPE_MAX > this.limits.bytes) {
+      this.flush();
+    }
+    if (this.openRecords === 0) {
       this.batchSeq++;
       const t = setTimeout(() => {
         this.timer = undefined;
@@ -213,11 +223,19 @@ export class Batcher {
     const seq = ++this.seq;
     const prefix = rec.Flow !== undefined ? this.prefixFlow : this.prefixPacket;
     const line = (json.length > 2 ? json.slice(0, -1) + "," : "{") + prefix + seq + ',"Batch":' +
-      this.batchSeq + "}}";
-    this.lines.push(line);
-    this.bytes += line.length + 1;
-    if (this.lines.length >= this.limits.records || this.bytes >= this.limits.bytes) this.flush();
+      this.batchSeq + "}}\n";
+    if (this.len + worst > this.buf.length) this.grow(this.len + worst);
+    this.len += enc.encodeInto(line, this.buf.subarray(this.len)).written;
+    this.openRecords++;
+    if (this.openRecords >= this.limits.records || this.len >= this.limits.bytes) this.flush();
     return true;
+  }
+
+  private grow(need: number): void {
+    const size = Math.max(need, Math.min(this.buf.length * 2, need + MAX_INITIAL_BUFFER));
+    const b = new Uint8Array(size);
+    b.set(this.buf.subarray(0, this.len));
+    this.buf = b;
   }
 
   /** Closes the open batch (if any) and hands it to onClose. */
@@ -226,18 +244,19 @@ export class Batcher {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    if (this.lines.length === 0) return;
-    const body = enc.encode(this.lines.join("\n") + "\n");
+    if (this.openRecords === 0) return;
     const b: Batch = {
       agent: this.agent,
       run: this.run,
       batch: this.batchSeq,
       part: "",
-      body,
-      records: this.lines.length,
+      body: this.buf.slice(0, this.len),
+      records: this.openRecords,
     };
-    this.lines = [];
-    this.bytes = 0;
+    this.len = 0;
+    this.openRecords = 0;
+    // Do not keep a buffer grown for one huge batch.
+    if (this.buf.length > 2 * this.initialSize()) this.buf = new Uint8Array(this.initialSize());
     this.onClose(b);
   }
 }

@@ -33,6 +33,14 @@ export interface Shipper {
 
 /** Per-request timeout. */
 const REQUEST_TIMEOUT_MS = 30_000;
+/**
+ * Memory bound of the queue in bytes, besides `queueRecords`: at least 64 MiB, or three
+ * batches when batches are larger. ready() waits above a quarter, spilling to the spool
+ * starts at three quarters, records are dropped when it is full.
+ */
+export function queueBytesFor(batchBytes: number): number {
+  return Math.max(64 * 1024 * 1024, 3 * batchBytes);
+}
 /** Backoff for servers that answer "not now" (5xx, 429, 408): ~1 s doubling to 60 s. */
 const BACKOFF_CAP_MS = 60_000;
 
@@ -72,6 +80,9 @@ export class ShipperCore implements Shipper {
   private pending: Batch[] = [];
   /** Records in the open batch, the queue and the batch being spooled. */
   private pendingRecords = 0;
+  /** Bytes of the closed batches in the queue (and the one being spooled). */
+  private pendingBytes = 0;
+  private readonly queueBytes: number;
   private liveInFlight = 0;
   private drainInFlight = 0;
   private state: ServerState = "up";
@@ -80,6 +91,8 @@ export class ShipperCore implements Shipper {
   private spoolWriting = false;
   private draining = false;
   private closing = false;
+  /** End of the grace period (set by close()). */
+  private graceEnd = Infinity;
   private stopDrain = false;
   private stopSending = false;
   private readonly closeAbort = new AbortController();
@@ -114,7 +127,8 @@ export class ShipperCore implements Shipper {
       })
       : null;
     this.queueMax = s.queueRecords;
-    this.readyAt = Math.max(1, Math.floor(s.queueRecords / 2));
+    this.readyAt = Math.max(1, Math.floor(s.queueRecords / 4));
+    this.queueBytes = queueBytesFor(s.batchBytes);
     this.spillAt = Math.floor((s.queueRecords * 3) / 4);
     this.inFlight = Math.max(1, Math.min(2, s.inFlight));
     this.retryMs = s.retryInterval * 1000;
@@ -133,7 +147,9 @@ export class ShipperCore implements Shipper {
 
   push(rec: PacketRecord): boolean {
     if (this.closing) return this.drop("after close");
-    if (this.pendingRecords >= this.queueMax) return this.drop("queue full");
+    if (this.pendingRecords >= this.queueMax || this.pendingBytes >= this.queueBytes) {
+      return this.drop("queue full");
+    }
     if (!this.batcher.add(rec)) return this.drop("not serializable");
     this.pendingRecords++;
     this.counters.accepted++;
@@ -147,11 +163,16 @@ export class ShipperCore implements Shipper {
 
   private onBatch(b: Batch): void {
     this.pending.push(b);
+    this.pendingBytes += b.body.length;
     this.pump();
   }
 
+  private get hasRoom(): boolean {
+    return this.pendingRecords < this.readyAt && this.pendingBytes < this.queueBytes / 4;
+  }
+
   ready(): Promise<void> {
-    if (this.pendingRecords < this.readyAt) return Promise.resolve();
+    if (this.hasRoom) return Promise.resolve();
     return new Promise((r) => this.readyWaiters.push(r));
   }
 
@@ -164,7 +185,7 @@ export class ShipperCore implements Shipper {
   // ---- scheduling ---------------------------------------------------------------------
 
   private notify(): void {
-    if (this.pendingRecords < this.readyAt && this.readyWaiters.length > 0) {
+    if (this.readyWaiters.length > 0 && this.hasRoom) {
       const w = this.readyWaiters;
       this.readyWaiters = [];
       for (const r of w) r();
@@ -192,13 +213,14 @@ export class ShipperCore implements Shipper {
 
   private shouldSpool(): boolean {
     return this.sub === null || this.state !== "up" || this.stopSending ||
-      this.pendingRecords > this.spillAt;
+      this.pendingRecords > this.spillAt || this.pendingBytes > (this.queueBytes * 3) / 4;
   }
 
   private pump(): void {
     while (this.pending.length > 0 && this.canSendLive()) {
       const b = this.pending.shift()!;
       this.pendingRecords -= b.records;
+      this.pendingBytes -= b.body.length;
       void this.sendLive(b);
     }
     if (this.pending.length > 0 && this.shouldSpool()) void this.spoolWriter();
@@ -220,6 +242,7 @@ export class ShipperCore implements Shipper {
           this.log.error(`spool: cannot write ${this.spool.dir}: ${(e as Error).message}`);
         }
         this.pendingRecords -= b.records;
+        this.pendingBytes -= b.body.length;
         this.startDrain();
         this.notify();
       }
@@ -257,7 +280,10 @@ export class ShipperCore implements Shipper {
       this.markUp();
     } else {
       this.markDown(d.outcome);
-      for (const u of d.unsent) this.pendingRecords += u.records;
+      for (const u of d.unsent) {
+        this.pendingRecords += u.records;
+        this.pendingBytes += u.body.length;
+      }
       this.pending.unshift(...d.unsent);
     }
     this.pump();
@@ -342,7 +368,7 @@ export class ShipperCore implements Shipper {
         if (seg === null) {
           if (!this.spool.activeHasData) break;
           if (this.state !== "up" && Date.now() < this.nextProbeAt) {
-            if (this.closing) break;
+            if (this.nextProbeAt > this.graceEnd) break;
             await this.sleepUntil(this.nextProbeAt);
             continue;
           }
@@ -364,7 +390,9 @@ export class ShipperCore implements Shipper {
     let i = this.acked.get(seg.name) ?? 0;
     while (i < batches.length && !this.stopDrain) {
       if (this.state !== "up") {
-        if (this.closing) {
+        // While closing, probe again only if that fits in the grace period.
+        if (this.nextProbeAt > this.graceEnd) {
+          this.stopDrain = true;
           break;
         }
         if (Date.now() < this.nextProbeAt) {
@@ -398,7 +426,6 @@ export class ShipperCore implements Shipper {
       this.acked.delete(seg.name);
     }
     this.spool.busy = null;
-    if (this.state !== "up" && this.closing) this.stopDrain = true;
   }
 
   // ---- closing ------------------------------------------------------------------------
@@ -420,15 +447,16 @@ export class ShipperCore implements Shipper {
   async close(): Promise<string[]> {
     if (this.closing) return [];
     this.closing = true;
+    const deadline = Date.now() + this.s.graceSeconds * 1000;
+    this.graceEnd = deadline;
     this.batcher.flush();
     this.pump();
     this.wakeDrainer();
-    const deadline = Date.now() + this.s.graceSeconds * 1000;
-    // Grace: live batches finish; the spool keeps draining while the server takes it.
+    // Grace: live batches finish; the spool keeps draining (and probing) until the deadline.
     await this.waitUntil(
       () =>
         this.pending.length === 0 && this.liveInFlight === 0 && !this.spoolWriting &&
-        (!this.draining || this.state !== "up"),
+        !this.draining,
       deadline,
     );
     // Then: whatever is not acknowledged stays in (or goes to) the spool.

@@ -12,7 +12,7 @@ import { createLogger } from "../../src/log/mod.ts";
 
 const [iface, countArg, snapArg, bpfHex] = Deno.args;
 const settings = { ...defaultSettings(), interface: iface, bufferMb: 4 };
-if (snapArg) settings.snaplen = parseInt(snapArg, 10);
+if (snapArg && parseInt(snapArg, 10) > 0) settings.snaplen = parseInt(snapArg, 10);
 const bpf = bpfHex ? Uint8Array.from(bpfHex.match(/../g)!.map((h) => parseInt(h, 16))) : null;
 const count = parseInt(countArg, 10);
 

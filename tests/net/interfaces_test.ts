@@ -135,7 +135,7 @@ Deno.test({
     try {
       const r = await netmonIn(t.nsA, ["interfaces", t.va]);
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout, new RegExp(`${t.va}@\\d+`));
+      assert.match(r.stdout, new RegExp(`${t.va}@if\\d+`));
       assert.match(r.stdout, /10\.77\.0\.1\/24/);
       assert.doesNotMatch(r.stdout, new RegExp(t.vc));
       const bad = await netmonIn(t.nsA, ["interfaces", "nosuch0"]);

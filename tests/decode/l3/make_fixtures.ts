@@ -157,12 +157,25 @@ function tcp4(o: TcpOpts, data: Bytes = [], ip: Partial<Ip4Opts> = {}, bad = fal
   withCsum(seg, 16, pseudo4(src, dst, 6, seg.length), bad);
   return ip4({ proto: 6, ...ip }, seg);
 }
-function udp4(sport: number, dport: number, data: Bytes, ip: Partial<Ip4Opts> = {}, zero = false): Bytes {
+function udp4(
+  sport: number,
+  dport: number,
+  data: Bytes,
+  ip: Partial<Ip4Opts> = {},
+  zero = false,
+): Bytes {
   const seg = udp(sport, dport, data);
   if (!zero) withCsum(seg, 6, pseudo4(ip.src ?? S4, ip.dst ?? D4, 17, seg.length), false, true);
   return ip4({ proto: 17, ...ip }, seg);
 }
-function icmp4(type: number, code: number, rest: Bytes, body: Bytes, ip: Partial<Ip4Opts> = {}, bad = false): Bytes {
+function icmp4(
+  type: number,
+  code: number,
+  rest: Bytes,
+  body: Bytes,
+  ip: Partial<Ip4Opts> = {},
+  bad = false,
+): Bytes {
   const m = [type, code, 0, 0, ...rest, ...body];
   const c = csum(m);
   put16(m, 2, bad ? c ^ 0x0f0f : c);
@@ -181,7 +194,15 @@ function tcp6seg(o: TcpOpts, data: Bytes = [], src = S6, dst = D6): Bytes {
   return withCsum(seg, 16, pseudo6(src, dst, 6, seg.length));
 }
 
-const SYN = 0x02, ACK = 0x10, PSH = 0x08, FIN = 0x01, RST = 0x04, URG = 0x20, ECE = 0x40, CWR = 0x80, AE = 0x100;
+const SYN = 0x02,
+  ACK = 0x10,
+  PSH = 0x08,
+  FIN = 0x01,
+  RST = 0x04,
+  URG = 0x20,
+  ECE = 0x40,
+  CWR = 0x80,
+  AE = 0x100;
 const text = (s: string) => [...new TextEncoder().encode(s)];
 
 interface Rec {
@@ -192,21 +213,27 @@ const frames: Rec[] = [];
 const add = (bytes: Bytes, caplen?: number) => frames.push({ bytes, caplen });
 
 // 1 IPv4 options: Record Route + NOP + EOL; TCP SYN with MSS, SACK-permitted, timestamps, NOP, window scale.
-add(eth(0x0800, tcp4(
-  {
-    flags: SYN,
-    options: [2, 4, ...be16(1460), 4, 2, 8, 10, ...be32(123456), ...be32(0), 1, 3, 3, 7],
-  },
-  [],
-  { options: [7, 11, 4, ...v4("10.0.0.1"), ...v4("0.0.0.0"), 1, 0, 0, 0, 0, 0, 0, 0, 0] },
-)));
+add(eth(
+  0x0800,
+  tcp4(
+    {
+      flags: SYN,
+      options: [2, 4, ...be16(1460), 4, 2, 8, 10, ...be32(123456), ...be32(0), 1, 3, 3, 7],
+    },
+    [],
+    { options: [7, 11, 4, ...v4("10.0.0.1"), ...v4("0.0.0.0"), 1, 0, 0, 0, 0, 0, 0, 0, 0] },
+  ),
+));
 // 2 TCP ACK+PSH with SACK blocks and 10 bytes of data.
-add(eth(0x0800, tcp4({
-  flags: ACK | PSH,
-  seq: 0xfffffff0,
-  ack: 5000,
-  options: [1, 1, 5, 18, ...be32(6000), ...be32(7000), ...be32(8000), ...be32(9000)],
-}, text("0123456789"))));
+add(eth(
+  0x0800,
+  tcp4({
+    flags: ACK | PSH,
+    seq: 0xfffffff0,
+    ack: 5000,
+    options: [1, 1, 5, 18, ...be32(6000), ...be32(7000), ...be32(8000), ...be32(9000)],
+  }, text("0123456789")),
+));
 // 3 TCP with a bad checksum.
 add(eth(0x0800, tcp4({ flags: ACK | FIN, seq: 77, ack: 88 }, [], {}, true)));
 // 4 IPv4 header with a bad checksum, good UDP inside.
@@ -240,12 +267,20 @@ add(eth(0x0800, icmp4(18, 0, [...be16(1), ...be16(2)], v4("255.255.255.0"))));
   add(eth(0x0800, ip4({ proto: 17, id: 999, frag: 2 }, seg.slice(16))));
 }
 // 16 IP in IP (protocol 4) carrying UDP.
-add(eth(0x0800, ip4({ proto: 4, src: "203.0.113.1", dst: "203.0.113.2" }, udp4(53, 53, text("tunnel")))));
+add(
+  eth(
+    0x0800,
+    ip4({ proto: 4, src: "203.0.113.1", dst: "203.0.113.2" }, udp4(53, 53, text("tunnel"))),
+  ),
+);
 // 17 6in4 (protocol 41) carrying ICMPv6 echo.
-add(eth(0x0800, ip4(
-  { proto: 41, src: "203.0.113.1", dst: "203.0.113.2" },
-  ip6(S6, D6, 58, icmp6msg(128, 0, [...be16(9), ...be16(1), ...text("ping")])),
-)));
+add(eth(
+  0x0800,
+  ip4(
+    { proto: 41, src: "203.0.113.1", dst: "203.0.113.2" },
+    ip6(S6, D6, 58, icmp6msg(128, 0, [...be16(9), ...be16(1), ...text("ping")])),
+  ),
+));
 // 18 IPv6: Destination Options (PadN) -> atomic Fragment header -> UDP.
 {
   const u = udp6seg(9000, 9001, text("x"));
@@ -255,7 +290,12 @@ add(eth(0x0800, ip4(
 }
 // 19 IPv6 non-first fragment; 20 IPv6 first fragment (M set) of a TCP segment.
 {
-  add(eth(0x86dd, ip6(S6, D6, 44, [6, 0, ...be16((8 << 3) | 0), ...be32(77), ...Array(16).fill(0xaa)])));
+  add(
+    eth(
+      0x86dd,
+      ip6(S6, D6, 44, [6, 0, ...be16((8 << 3) | 0), ...be32(77), ...Array(16).fill(0xaa)]),
+    ),
+  );
   const t = tcp6seg({ flags: ACK, seq: 1, ack: 2 }, Array(40).fill(0x61));
   add(eth(0x86dd, ip6(S6, D6, 44, [6, 0, ...be16(1), ...be32(78), ...t.slice(0, 32)])));
 }
@@ -270,16 +310,43 @@ add(eth(0x86dd, ip6(S6, D6, 50, [...be32(0x2000), ...be32(6), ...Array(24).fill(
 // 23 ICMPv6 NS with source link-layer address; 24 NA (R,S,O) with target link-layer address.
 {
   const src = "fe80::1", dst = "ff02::1:ff00:2";
-  add(eth(0x86dd, ip6(src, dst, 58, icmp6msg(135, 0, [0, 0, 0, 0, ...v6("fe80::2"), 1, 1, ...MAC_A], src, dst))));
-  const na = icmp6msg(136, 0, [0xe0, 0, 0, 0, ...v6("fe80::2"), 2, 1, ...MAC_B], "fe80::2", "fe80::1");
+  add(
+    eth(
+      0x86dd,
+      ip6(src, dst, 58, icmp6msg(135, 0, [0, 0, 0, 0, ...v6("fe80::2"), 1, 1, ...MAC_A], src, dst)),
+    ),
+  );
+  const na = icmp6msg(
+    136,
+    0,
+    [0xe0, 0, 0, 0, ...v6("fe80::2"), 2, 1, ...MAC_B],
+    "fe80::2",
+    "fe80::1",
+  );
   add(eth(0x86dd, ip6("fe80::2", "fe80::1", 58, na)));
 }
 // 25 ICMPv6 RS; 26 redirect with a redirected-header option.
 {
-  add(eth(0x86dd, ip6("fe80::1", "ff02::2", 58, icmp6msg(133, 0, [0, 0, 0, 0, 1, 1, ...MAC_A], "fe80::1", "ff02::2"))));
+  add(
+    eth(
+      0x86dd,
+      ip6(
+        "fe80::1",
+        "ff02::2",
+        58,
+        icmp6msg(133, 0, [0, 0, 0, 0, 1, 1, ...MAC_A], "fe80::1", "ff02::2"),
+      ),
+    ),
+  );
   const quoted = ip6(S6, "2001:db8:5::5", 17, udp6seg(7, 7, [], S6, "2001:db8:5::5"));
   const opt = [4, (8 + quoted.length) / 8, 0, 0, 0, 0, 0, 0, ...quoted];
-  const rd = icmp6msg(137, 0, [0, 0, 0, 0, ...v6("fe80::9"), ...v6("2001:db8:5::5"), ...opt], "fe80::1", S6);
+  const rd = icmp6msg(
+    137,
+    0,
+    [0, 0, 0, 0, ...v6("fe80::9"), ...v6("2001:db8:5::5"), ...opt],
+    "fe80::1",
+    S6,
+  );
   add(eth(0x86dd, ip6("fe80::1", S6, 58, rd)));
 }
 // 27 ICMPv6 packet too big quoting TCP; 28 destination unreachable quoting UDP.
@@ -291,15 +358,29 @@ add(eth(0x86dd, ip6(S6, D6, 50, [...be32(0x2000), ...be32(6), ...Array(24).fill(
 }
 // 29-31 MLDv1 query, report, done (hop-by-hop router alert).
 for (const [type, group] of [[130, "::"], [131, "ff02::1234"], [132, "ff02::1234"]] as const) {
-  const m = icmp6msg(type, 0, [...be16(type === 130 ? 10000 : 0), 0, 0, ...v6(group)], "fe80::1", "ff02::1");
+  const m = icmp6msg(
+    type,
+    0,
+    [...be16(type === 130 ? 10000 : 0), 0, 0, ...v6(group)],
+    "fe80::1",
+    "ff02::1",
+  );
   const hbh = [58, 0, 5, 2, 0, 0, 1, 0];
   add(eth(0x86dd, ip6("fe80::1", "ff02::1", 0, [...hbh, ...m])));
 }
 // 32 IGMPv3 report with two group records; 33 IGMPv2 group-specific query.
 {
   const recs = [
-    1, 0, ...be16(2), ...v4("232.1.1.1"), ...v4("10.1.1.1"), ...v4("10.1.1.2"),
-    4, 0, ...be16(0), ...v4("239.2.2.2"),
+    1,
+    0,
+    ...be16(2),
+    ...v4("232.1.1.1"),
+    ...v4("10.1.1.1"),
+    ...v4("10.1.1.2"),
+    4,
+    0,
+    ...be16(0),
+    ...v4("239.2.2.2"),
   ];
   const m = [0x22, 0, 0, 0, 0, 0, ...be16(2), ...recs];
   put16(m, 2, csum(m));
@@ -318,14 +399,35 @@ add(eth(0x0800, tcp4({ flags: ACK, dataOffset: 4 })));
   add(eth(0x0800, ip4({ proto: 17 }, seg)));
 }
 // 38 IPv4 timestamp option (address + timestamp pairs) and 39 loose source route.
-add(eth(0x0800, udp4(5, 6, [], {
-  options: [68, 20, 13, 1, ...v4("10.0.0.1"), ...be32(5000), ...v4("0.0.0.0"), ...be32(0), 0, 0, 0, 0],
-})));
+add(eth(
+  0x0800,
+  udp4(5, 6, [], {
+    options: [
+      68,
+      20,
+      13,
+      1,
+      ...v4("10.0.0.1"),
+      ...be32(5000),
+      ...v4("0.0.0.0"),
+      ...be32(0),
+      0,
+      0,
+      0,
+      0,
+    ],
+  }),
+));
 // The UDP checksum uses the route's final destination (10.8.8.8) in the pseudo-header.
 {
   const seg = udp(5, 6, []);
   withCsum(seg, 6, pseudo4(S4, "10.8.8.8", 17, seg.length));
-  add(eth(0x0800, ip4({ proto: 17, options: [131, 11, 4, ...v4("10.9.9.9"), ...v4("10.8.8.8"), 0] }, seg)));
+  add(
+    eth(
+      0x0800,
+      ip4({ proto: 17, options: [131, 11, 4, ...v4("10.9.9.9"), ...v4("10.8.8.8"), 0] }, seg),
+    ),
+  );
 }
 // 40 IPv6 UDP with checksum 0 (illegal over IPv6).
 {
@@ -334,7 +436,12 @@ add(eth(0x0800, udp4(5, 6, [], {
 }
 // 41 TCP cut by the snap length (checksum unverified); 42 all flags incl. AE with urgent pointer.
 add(eth(0x0800, tcp4({ flags: ACK | PSH, seq: 1, ack: 1 }, Array(100).fill(0x62))), 60);
-add(eth(0x0800, tcp4({ flags: AE | CWR | ECE | URG | ACK | PSH | RST | SYN | FIN, urg: 3 }, text("urgent"))));
+add(
+  eth(
+    0x0800,
+    tcp4({ flags: AE | CWR | ECE | URG | ACK | PSH | RST | SYN | FIN, urg: 3 }, text("urgent")),
+  ),
+);
 // 43 4in6 (next header 4) carrying TCP.
 add(eth(0x86dd, ip6(S6, D6, 4, tcp4({ flags: SYN | ECE | CWR }))));
 // 44 IPv4 total length 0 (TSO) carrying TCP.
@@ -358,7 +465,13 @@ add(eth(0x0800, ip4({ proto: 50 }, [...be32(0x3000), ...be32(1), ...Array(8).fil
   const m = icmp6msg(129, 0, [...be16(3), ...be16(4), ...text("data")]);
   m[2] ^= 0xff;
   add(eth(0x86dd, ip6(S6, D6, 58, m)));
-  add(eth(0x86dd, ip6(S6, D6, 58, icmp6msg(128, 0, [...be16(3), ...be16(4), ...Array(64).fill(0x30)]))), 100);
+  add(
+    eth(
+      0x86dd,
+      ip6(S6, D6, 58, icmp6msg(128, 0, [...be16(3), ...be16(4), ...Array(64).fill(0x30)])),
+    ),
+    100,
+  );
 }
 // 50 IGMPv1 query (max resp 0) and 51 IGMPv2 leave with a bad checksum.
 {
@@ -369,11 +482,41 @@ add(eth(0x0800, ip4({ proto: 50 }, [...be32(0x3000), ...be32(1), ...Array(8).fil
   add(eth(0x0800, ip4({ proto: 2, dst: "224.0.0.2", ttl: 1 }, l)));
 }
 
+// 52 IPv4 header with version 5; 53 total length 10 (below the header length).
+{
+  const p = udp4(1, 2, text("v5"));
+  p[0] = 0x55;
+  add(eth(0x0800, p));
+  add(eth(0x0800, udp4(1, 2, text("short"), { totalLength: 10 })));
+}
+// 54 TCP whose options are cut by the snap length.
+add(
+  eth(
+    0x0800,
+    tcp4({
+      flags: SYN,
+      options: [2, 4, ...be16(1460), 1, 1, 8, 10, ...be32(1), ...be32(0), 1, 1, 4, 2],
+    }),
+  ),
+  14 + 20 + 24,
+);
+// 55 IPv6 payload length past the frame; 56 ICMP message of 2 bytes.
+add(eth(0x86dd, ip6(S6, D6, 17, udp6seg(1, 2, text("abc")), 100), false));
+add(eth(0x0800, ip4({ proto: 1 }, [8, 0])));
+
 function pcap(recs: Rec[]): Uint8Array {
   const out: number[] = [];
   const le32 = (v: number) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
   const le16 = (v: number) => [v & 0xff, (v >> 8) & 0xff];
-  out.push(...le32(0xa1b2c3d4), ...le16(2), ...le16(4), ...le32(0), ...le32(0), ...le32(65535), ...le32(1));
+  out.push(
+    ...le32(0xa1b2c3d4),
+    ...le16(2),
+    ...le16(4),
+    ...le32(0),
+    ...le32(0),
+    ...le32(65535),
+    ...le32(1),
+  );
   recs.forEach((r, i) => {
     const cap = Math.min(r.caplen ?? r.bytes.length, r.bytes.length);
     out.push(...le32(1700000000 + i), ...le32(i * 1000), ...le32(cap), ...le32(r.bytes.length));

@@ -1,0 +1,140 @@
+/**
+ * Live capture benchmark: trafgen floods 60-byte UDP frames across a veth pair between two
+ * throwaway namespaces; on the receiving end
+ *   deno run -A main.ts capture -i IF --json > /dev/null        (ring of --buffer-mb 64)
+ *   tcpdump -i IF -n -B 65536 -w /dev/null                      (same 64 MiB buffer)
+ * capture the same flood side by side, at 100k and 200k frames/s (trafgen --rate) and at
+ * the sender's maximum. Each run is bounded: a frame count per rate and `timeout` on every
+ * process. Reports frames that reached the interface (its rx counter), and for both tools
+ * what they captured, what the kernel counted for them and what it dropped.
+ *
+ * Usage: deno run -A bench/live.ts [seconds-per-rate]   (root, trafgen, tcpdump)
+ * Environment: NETMON_LIVE_RECVMMSG=1 benchmarks the recvmmsg fallback instead of the ring.
+ */
+import { Lab, signal, sleep, waitFor } from "../tests/live/netns.ts";
+import { have, isRoot } from "../tests/helpers/run.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const SECONDS = Number(Deno.args[0] ?? 5);
+/** Frames sent at "max": bounded too. */
+const MAX_FRAMES = 3_000_000;
+const RATES: (number | "max")[] = (Deno.env.get("BENCH_RATES") ?? "100000,200000,max").split(",")
+  .map((r) => (r === "max" ? "max" : Number(r)));
+
+interface Summary {
+  captured: number;
+  received: number;
+  dropped: number;
+}
+
+function summary(stderr: string): Summary {
+  const num = (re: RegExp) => Number(re.exec(stderr)?.[1] ?? NaN);
+  return {
+    captured: num(/^(\d+) packets? captured$/m),
+    received: num(/^(\d+) packets? received by filter$/m),
+    dropped: num(/^(\d+) packets? dropped by kernel$/m),
+  };
+}
+
+async function collect(child: Deno.ChildProcess, ms: number): Promise<string> {
+  const t = setTimeout(() => signal(child, "SIGKILL"), ms);
+  const out = await child.output();
+  clearTimeout(t);
+  return new TextDecoder().decode(out.stderr);
+}
+
+function rxPackets(lab: Lab, dev: string): number {
+  const j = JSON.parse(lab.sh(lab.nsB, `ip -s -j link show ${dev}`));
+  return j[0].stats64.rx.packets;
+}
+
+async function runRate(lab: Lab, a: string, b: string, rate: number | "max") {
+  const ix = lab.ifindex(lab.nsB, b);
+  const spawn = (argv: string[], env?: Record<string, string>) =>
+    new Deno.Command("ip", {
+      args: ["netns", "exec", lab.nsB, "timeout", "120", ...argv],
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+      env,
+    }).spawn();
+  const netmon = spawn([
+    Deno.execPath(),
+    "run",
+    "-A",
+    `${ROOT}main.ts`,
+    "capture",
+    "-i",
+    b,
+    "--json",
+    "--buffer-mb",
+    "64",
+  ]);
+  const tcpdump = spawn(["tcpdump", "-i", b, "-n", "-Z", "root", "-B", "65536", "-w", "/dev/null"]);
+  try {
+    await waitFor("both capture sockets", () => lab.packetSockets(lab.nsB, ix) >= 2, 30_000);
+    const rx0 = rxPackets(lab, b);
+    const frames = rate === "max" ? MAX_FRAMES : rate * SECONDS;
+    const packet = `{ eth(da=${lab.mac(lab.nsB, b)}, sa=${lab.mac(lab.nsA, a)}), ` +
+      `ipv4(saddr=10.90.0.1, daddr=10.90.0.99, ttl=1), udp(sp=1000, dp=2000), fill(0x41, 18) }`;
+    const args = ["-o", a, "-n", String(frames), "-P", "1", "-C"];
+    if (rate !== "max") args.push("-b", `${rate}pps`);
+    const t0 = performance.now();
+    const tg = await new Deno.Command("ip", {
+      args: ["netns", "exec", lab.nsA, "timeout", "60", "trafgen", ...args, packet],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const secs = (performance.now() - t0) / 1000;
+    const tgOut = new TextDecoder().decode(tg.stdout);
+    const sent = Number(/(\d+) packets outgoing/.exec(tgOut)?.[1] ?? NaN);
+    await sleep(2000); // let both drain what is queued
+    const rx = rxPackets(lab, b) - rx0;
+    signal(netmon, "SIGINT");
+    signal(tcpdump, "SIGINT");
+    const nm = summary(await collect(netmon, 60_000));
+    const td = summary(await collect(tcpdump, 30_000));
+    return { rate, sent, secs, rx, nm, td };
+  } finally {
+    signal(netmon, "SIGKILL");
+    signal(tcpdump, "SIGKILL");
+    await netmon.status;
+    await tcpdump.status;
+  }
+}
+
+if (!isRoot() || !have("trafgen") || !have("tcpdump")) {
+  console.log("live capture benchmark skipped: needs root, trafgen (netsniff-ng) and tcpdump");
+  Deno.exit(0);
+}
+
+const lab = new Lab();
+const rows: string[] = [];
+try {
+  lab.create();
+  const v = lab.veth("f", "10.90.0");
+  await sleep(1000);
+  for (const rate of RATES) {
+    console.error(`live bench: ${rate === "max" ? "max" : rate + " frames/s"} ...`);
+    const r = await runRate(lab, v.a, v.b, rate);
+    const offered = rate === "max"
+      ? `max (${Math.round(r.sent / r.secs / 1000)}k/s)`
+      : `${rate / 1000}k/s`;
+    rows.push(
+      `| ${offered} | ${r.sent} | ${r.rx} | ${r.nm.captured} | ${r.nm.received} | ${r.nm.dropped} | ` +
+        `${r.td.captured} | ${r.td.received} | ${r.td.dropped} |`,
+    );
+  }
+} finally {
+  lab.destroy();
+}
+const mode = Deno.env.get("NETMON_LIVE_RECVMMSG") === "1" ? "recvmmsg fallback" : "TPACKET_V3 ring";
+console.log(
+  [
+    `Live capture (${mode}, ${SECONDS} s per rate, 60-byte UDP frames over a veth, 64 MiB buffer each)`,
+    "",
+    "| offered | trafgen sent | reached interface | netmon captured | netmon recv by filter | netmon dropped | tcpdump captured | tcpdump recv by filter | tcpdump dropped |",
+    "|---|---|---|---|---|---|---|---|---|",
+    ...rows,
+  ].join("\n"),
+);
