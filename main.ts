@@ -49,7 +49,8 @@ function applyOverrides(cmd: Command): void {
   cmd.exitOverride();
   cmd.configureOutput({
     writeErr: (s) => Deno.stderr.writeSync(new TextEncoder().encode(s)),
-    outputError: (s, write) => write("netmon: " + s.split("\n")[0].trim().replace(/^error: /, "") + "\n"),
+    outputError: (s, write) =>
+      write("netmon: " + s.split("\n")[0].trim().replace(/^error: /, "") + "\n"),
   });
   // deno-lint-ignore no-explicit-any
   for (const sub of cmd.commands as any[]) applyOverrides(sub);

@@ -6,7 +6,9 @@
  * capture the same flood side by side, at 100k and 200k frames/s (trafgen --rate) and at
  * the sender's maximum. Each run is bounded: a frame count per rate and `timeout` on every
  * process. Reports frames that reached the interface (its rx counter), and for both tools
- * what they captured, what the kernel counted for them and what it dropped.
+ * what they captured, what the kernel counted for them and what it dropped, plus the CPU
+ * time each process used per captured frame (the machine-independent number: drops depend
+ * on what else competes for the CPUs).
  *
  * Usage: deno run -A bench/live.ts [seconds-per-rate]   (root, trafgen, tcpdump)
  * Environment: NETMON_LIVE_RECVMMSG=1 benchmarks the recvmmsg fallback instead of the ring.
@@ -43,6 +45,12 @@ async function collect(child: Deno.ChildProcess, ms: number): Promise<string> {
   return new TextDecoder().decode(out.stderr);
 }
 
+/** User + system CPU seconds of a process so far (all threads), from /proc/PID/stat. */
+function cpuSeconds(pid: number): number {
+  const f = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
 function rxPackets(lab: Lab, dev: string): number {
   const j = JSON.parse(lab.sh(lab.nsB, `ip -s -j link show ${dev}`));
   return j[0].stats64.rx.packets;
@@ -52,7 +60,7 @@ async function runRate(lab: Lab, a: string, b: string, rate: number | "max") {
   const ix = lab.ifindex(lab.nsB, b);
   const spawn = (argv: string[], env?: Record<string, string>) =>
     new Deno.Command("ip", {
-      args: ["netns", "exec", lab.nsB, "timeout", "120", ...argv],
+      args: ["netns", "exec", lab.nsB, ...argv],
       stdin: "null",
       stdout: "null",
       stderr: "piped",
@@ -90,11 +98,13 @@ async function runRate(lab: Lab, a: string, b: string, rate: number | "max") {
     const sent = Number(/(\d+) packets outgoing/.exec(tgOut)?.[1] ?? NaN);
     await sleep(2000); // let both drain what is queued
     const rx = rxPackets(lab, b) - rx0;
+    const cpuNm = cpuSeconds(netmon.pid);
+    const cpuTd = cpuSeconds(tcpdump.pid);
     signal(netmon, "SIGINT");
     signal(tcpdump, "SIGINT");
     const nm = summary(await collect(netmon, 60_000));
     const td = summary(await collect(tcpdump, 30_000));
-    return { rate, sent, secs, rx, nm, td };
+    return { rate, sent, secs, rx, nm, td, cpuNm, cpuTd };
   } finally {
     signal(netmon, "SIGKILL");
     signal(tcpdump, "SIGKILL");
@@ -102,6 +112,10 @@ async function runRate(lab: Lab, a: string, b: string, rate: number | "max") {
     await tcpdump.status;
   }
 }
+
+/** CPU microseconds per captured frame (process start included). */
+const perFrame = (cpu: number, frames: number): string =>
+  frames > 0 ? (cpu * 1e6 / frames).toFixed(2) : "-";
 
 if (!isRoot() || !have("trafgen") || !have("tcpdump")) {
   console.log("live capture benchmark skipped: needs root, trafgen (netsniff-ng) and tcpdump");
@@ -122,7 +136,8 @@ try {
       : `${rate / 1000}k/s`;
     rows.push(
       `| ${offered} | ${r.sent} | ${r.rx} | ${r.nm.captured} | ${r.nm.received} | ${r.nm.dropped} | ` +
-        `${r.td.captured} | ${r.td.received} | ${r.td.dropped} |`,
+        `${r.td.captured} | ${r.td.received} | ${r.td.dropped} | ` +
+        `${perFrame(r.cpuNm, r.nm.captured)} | ${perFrame(r.cpuTd, r.td.captured)} |`,
     );
   }
 } finally {
@@ -133,8 +148,9 @@ console.log(
   [
     `Live capture (${mode}, ${SECONDS} s per rate, 60-byte UDP frames over a veth, 64 MiB buffer each)`,
     "",
-    "| offered | trafgen sent | reached interface | netmon captured | netmon recv by filter | netmon dropped | tcpdump captured | tcpdump recv by filter | tcpdump dropped |",
-    "|---|---|---|---|---|---|---|---|---|",
+    "| offered | trafgen sent | reached interface | netmon captured | netmon recv by filter | netmon dropped | " +
+    "tcpdump captured | tcpdump recv by filter | tcpdump dropped | netmon CPU µs/frame | tcpdump CPU µs/frame |",
+    "|---|---|---|---|---|---|---|---|---|---|---|",
     ...rows,
   ].join("\n"),
 );

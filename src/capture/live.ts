@@ -38,7 +38,7 @@ import {
 } from "./packet_socket.ts";
 import {
   mapRing,
-  MIN_BLOCKS,
+  mapShrinking,
   type ReaderTarget,
   ringGeometry,
   RingReader,
@@ -167,23 +167,18 @@ function setupReader(
   } else {
     try {
       setTpacketV3(fd);
-      let g = ringGeometry(s.snaplen, bufferBytes);
-      for (;;) {
-        try {
-          const ptr = mapRing(fd, g);
-          const size = g.blockSize * g.blockNr;
-          if (size < bufferBytes) {
-            log.warn(`${link.name}: ring shrunk to ${size / 1048576} MiB (not enough memory)`);
-          }
-          log.debug(`${link.name}: TPACKET_V3 ring ${g.blockNr} x ${g.blockSize} bytes`);
-          return new RingReader(fd, ptr, g, target);
-        } catch (e) {
-          if (!(e instanceof RingSetupError) || !e.enomem) throw e;
-          const next = Math.floor(g.blockNr / 2);
-          if (next < MIN_BLOCKS || next * g.blockSize < MIN_RING_BYTES) throw e;
-          g = { ...g, blockNr: next };
-        }
+      const want = ringGeometry(s.snaplen, bufferBytes);
+      const { value: ptr, geometry: g } = mapShrinking(want, MIN_RING_BYTES, (g) => mapRing(fd, g));
+      const size = g.blockSize * g.blockNr;
+      if (g.blockNr < want.blockNr) {
+        log.warn(
+          `${link.name}: not enough memory for a ${s.bufferMb} MiB ring; using ${
+            size / 1048576
+          } MiB`,
+        );
       }
+      log.debug(`${link.name}: TPACKET_V3 ring of ${g.blockNr} blocks of ${g.blockSize} bytes`);
+      return new RingReader(fd, ptr, g, target);
     } catch (e) {
       if (!(e instanceof RingSetupError)) throw e;
       why = e.message;

@@ -123,6 +123,7 @@ export class MmsgReader {
     const lc = libc();
     let used = BATCH;
     let lastYield = performance.now();
+    let idle = true;
     while (!ctl.signal.aborted) {
       this.#reset(used);
       const n = lc.recvmmsg(this.#fd, this.#hdr, BATCH, MSG_DONTWAIT | MSG_TRUNC, null);
@@ -130,11 +131,17 @@ export class MmsgReader {
         const e = errno();
         used = 0;
         if (e !== EAGAIN && e !== EINTR) throw new SysError("recvmmsg", e);
+        if (!idle) {
+          // The wire went quiet: let the stages flush buffered output (never awaited).
+          idle = true;
+          ctl.ready().catch(() => {});
+        }
         await lc.pollWait(this.#pollfd, 1n, POLL_TIMEOUT_MS);
         lastYield = performance.now();
         continue;
       }
       used = n;
+      idle = false;
       for (let i = 0; i < n; i++) {
         this.#deliver(i, sink);
         if (ctl.signal.aborted) return;

@@ -113,6 +113,33 @@ export function mapRing(fd: number, g: RingGeometry): Deno.PointerObject {
   return p;
 }
 
+/**
+ * Calls `map(g)`, halving the block count after each ENOMEM until the ring would be
+ * smaller than `minBytes` (or than {@link MIN_BLOCKS} blocks); then rethrows.
+ *
+ * @example
+ * ```ts
+ * const { value: ptr, geometry } = mapShrinking(ringGeometry(262144, 64 << 20), 1 << 20, (g) => mapRing(fd, g));
+ * ```
+ */
+export function mapShrinking<T>(
+  g0: RingGeometry,
+  minBytes: number,
+  map: (g: RingGeometry) => T,
+): { value: T; geometry: RingGeometry } {
+  let g = g0;
+  for (;;) {
+    try {
+      return { value: map(g), geometry: g };
+    } catch (e) {
+      if (!(e instanceof RingSetupError) || !e.enomem) throw e;
+      const next = Math.floor(g.blockNr / 2);
+      if (next < MIN_BLOCKS || next * g.blockSize < minBytes) throw e;
+      g = { ...g, blockNr: next };
+    }
+  }
+}
+
 /** Per-interface facts the reader fills into every FrameMeta. */
 export interface ReaderTarget {
   ifName: string;
@@ -163,9 +190,15 @@ export class RingReader {
     const lc = libc();
     const { blockSize, blockNr } = this.#g;
     let lastYield = performance.now();
+    let idle = true;
     while (!ctl.signal.aborted && this.#mapped) {
       const base = this.#block * blockSize;
       if ((v.getUint32(base + BLOCK_DESC.BLOCK_STATUS, true) & TP_STATUS_USER) === 0) {
+        if (!idle) {
+          // The wire went quiet: let the stages flush buffered output (never awaited).
+          idle = true;
+          ctl.ready().catch(() => {});
+        }
         this.#pollfd[POLLFD.REVENTS] = 0;
         this.#pollfd[POLLFD.REVENTS + 1] = 0;
         const rc = await lc.pollWait(this.#pollfd, 1n, POLL_TIMEOUT_MS);
@@ -174,6 +207,7 @@ export class RingReader {
         continue;
       }
       this.#walkBlock(base, sink, ctl.signal);
+      idle = false;
       v.setUint32(base + BLOCK_DESC.BLOCK_STATUS, TP_STATUS_KERNEL, true);
       this.#block = this.#block + 1 === blockNr ? 0 : this.#block + 1;
       const now = performance.now();

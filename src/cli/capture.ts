@@ -11,7 +11,10 @@ export function captureCommand() {
     .description(
       "Capture frames live (-i IFACE) or from a file (-r FILE), decode, filter, track flows, ship records",
     )
-    .option("-i, --interface <name>", "interface to capture on (live capture; needs root or CAP_NET_RAW)")
+    .option(
+      "-i, --interface <name>",
+      "interface to capture on (live capture; needs root or CAP_NET_RAW)",
+    )
     .option("-r, --read <file>", "read frames from a pcap or pcapng file instead of an interface")
     .option("-w, --write <file>", "write the frames that pass the filters to a pcap file")
     .option("-c, --count <n>", "stop after N frames", intArg(1, Number.MAX_SAFE_INTEGER))
@@ -22,40 +25,61 @@ export function captureCommand() {
     .option("--buffer-mb <mib>", "kernel ring size in MiB (default 64)", intArg(1, 4096))
     .option("--user <name>", "drop root to this user once the socket is open")
     .option("--status-interval <s>", "seconds between status lines on a terminal", numArg(0, 3600))
-    .option("--filter <json|file>", "keep only records matching this JSON filter (repeatable)", collect)
+    .option(
+      "--filter <json|file>",
+      "keep only records matching this JSON filter (repeatable)",
+      collect,
+    )
     .option("--exclude <json|file>", "drop records matching this JSON filter (repeatable)", collect)
     .option("--capture-self", "also capture netmon's own submission traffic")
     .option("--server <url>", "monitor server URL (records are spooled while it is down)")
-    .addOption(new Option("--format <fmt>", "submission format").choices(["ndjson", "clickhouse"] as const))
+    .addOption(
+      new Option("--format <fmt>", "submission format").choices(["ndjson", "clickhouse"] as const),
+    )
     .option("--server-token <token>", "bearer token for the server (or NETMON_SERVER_TOKEN)")
     .option("--table <name>", "ClickHouse table (format clickhouse)")
     .option("--gzip", "gzip ndjson batches")
     .option("--batch-records <n>", "close a batch at N records", intArg(1, 10000000))
     .option("--batch-bytes <n>", "close a batch at N bytes", intArg(1024, 1073741824))
     .option("--batch-seconds <s>", "close a batch after S seconds", numArg(0.01, 3600))
-    .option("--retry-interval <s>", "seconds between probes while the server is down", numArg(0.1, 3600))
+    .option(
+      "--retry-interval <s>",
+      "seconds between probes while the server is down",
+      numArg(0.1, 3600),
+    )
     .option("--grace <s>", "seconds in-flight batches get at exit", numArg(0, 600))
     .option("--spool <dir>", "spool directory (JSONL segments)")
     .option("--spool-max-bytes <n>", "spool size cap in bytes", intArg(1048576, 1099511627776))
-    .option("--flows", "track flows and emit flow records (default when shipping to --server/--spool)")
+    .option(
+      "--flows",
+      "track flows and emit flow records (default when shipping to --server/--spool)",
+    )
     .option("--no-flows", "do not track flows")
     .option("--flows-only", "ship flow records only, no packet records")
     .option("--community-id", "add Community ID to packet records")
     .option("--tcp-timeout <s>", "TCP idle timeout in seconds", numArg(1, 86400))
     .option("--udp-timeout <s>", "UDP idle timeout in seconds", numArg(1, 86400))
     .option("--icmp-timeout <s>", "ICMP idle timeout in seconds", numArg(1, 86400))
-    .option("--active-timeout <s>", "interim flow record every S seconds for long flows", numArg(1, 604800))
+    .option(
+      "--active-timeout <s>",
+      "interim flow record every S seconds for long flows",
+      numArg(1, 604800),
+    )
     .option("--max-flows <n>", "cap on tracked flows", intArg(16, 10000000))
     .option("--config <file>", "INI configuration file")
     .option("--log-file <file>", "also write log lines to this file")
     .addOption(
-      new Option("--log-level <level>", "lowest level logged").choices(["debug", "info", "warn", "error"] as const),
+      new Option("--log-level <level>", "lowest level logged").choices(
+        ["debug", "info", "warn", "error"] as const,
+      ),
     )
     .action(async (o, cmd) => {
       /** Only values the user typed count as flags (commander fills defaults for --no-x). */
       const given = <T>(key: string, v: T): T | undefined =>
         cmd.getOptionValueSource(key) === "cli" ? v : undefined;
-      if (o.read && o.interface) throw new UsageError("capture: give either -i IFACE or -r FILE, not both");
+      if (o.read && o.interface) {
+        throw new UsageError("capture: give either -i IFACE or -r FILE, not both");
+      }
       const flags: Partial<Settings> = {
         interface: o.interface,
         snaplen: o.snaplen,

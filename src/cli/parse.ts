@@ -3,7 +3,9 @@ import { InvalidArgumentError } from "@commander-js/extra-typings";
 
 export function intArg(min: number, max: number) {
   return (v: string): number => {
-    if (!/^-?\d+$/.test(v.trim())) throw new InvalidArgumentError(`expected an integer, got '${v}'`);
+    if (!/^-?\d+$/.test(v.trim())) {
+      throw new InvalidArgumentError(`expected an integer, got '${v}'`);
+    }
     const n = Number(v);
     if (n < min || n > max) throw new InvalidArgumentError(`must be between ${min} and ${max}`);
     return n;

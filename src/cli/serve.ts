@@ -13,7 +13,7 @@ export function parseListen(v: string): { hostname: string; port: number } {
   if (m === null) throw new UsageError(`serve: --listen wants HOST:PORT, got '${v}'`);
   const port = Number(m[3]);
   if (port > 65535) throw new UsageError(`serve: port ${port} out of range`);
-  return { hostname: m[1] ?? (m[2] || "127.0.0.1"), port };
+  return { hostname: m[1] || m[2] || "127.0.0.1", port };
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;

@@ -56,27 +56,23 @@ export function decodeArp(f: Frame, off: number, end: number): void {
     Protocol_Size: plen,
     Operation: v.getUint16(off + OFF.OPER),
   });
-  let p = off + OFF.SHA;
-  const fields = [
-    "Sender_Hardware_Address",
-    "Sender_Protocol_Address",
-    "Target_Hardware_Address",
-    "Target_Protocol_Address",
-  ];
-  for (let i = 0; i < fields.length; i++) {
-    const hw = (i & 1) === 0;
-    const len = hw ? hlen : plen;
-    if (p + len > end) {
-      f.fault(LAYER.ARP, `${fields[i]} (${len} bytes) beyond the end of the packet`, p);
-      return;
-    }
-    if (!f.has(p, len)) {
-      f.truncated(LAYER.ARP, p);
-      return;
-    }
-    arp[fields[i]] = hw ? hwAddr(b, p, len, htype) : protoAddr(b, p, len, ptype);
-    p += len;
+  // Like Wireshark, the four addresses are shown only when all of them are there.
+  const total = ARP_FIXED_LEN + 2 * hlen + 2 * plen;
+  if (end - off < total) {
+    f.fault(LAYER.ARP, `addresses need ${total} bytes, packet has ${end - off}`, off + OFF.HLEN);
+    return;
   }
+  if (!f.has(off, total)) {
+    f.truncated(LAYER.ARP, off + OFF.SHA);
+    return;
+  }
+  const spa = off + OFF.SHA + hlen;
+  const tha = spa + plen;
+  const tpa = tha + hlen;
+  arp.Sender_Hardware_Address = hwAddr(b, off + OFF.SHA, hlen, htype);
+  arp.Sender_Protocol_Address = protoAddr(b, spa, plen, ptype);
+  arp.Target_Hardware_Address = hwAddr(b, tha, hlen, htype);
+  arp.Target_Protocol_Address = protoAddr(b, tpa, plen, ptype);
 }
 
 register(ETHERTYPE, ETHERTYPE_ARP, decodeArp);

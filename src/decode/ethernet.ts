@@ -14,6 +14,7 @@ import { restoreStrippedTag } from "./vlan.ts";
 export { ETHERNET_HEADER_LEN, MAX_8023_LENGTH, MIN_ETHERTYPE };
 
 const OFF = { DST: 0, SRC: 6, TYPE: 12 } as const;
+const ETHERTYPE_ZERO = 0x0000;
 /** Jumbo frames carrying 802.2 LLC (IEEE 802.3 EPD for LLC). */
 export const ETHERTYPE_JUMBO_LLC = 0x8870;
 /** Bridged Ethernet over SNAP (RFC 2684 / RFC 2427): OUI 0080c2, PIDs with and without FCS. */
@@ -32,7 +33,9 @@ export function decodeEthernet(f: Frame, off: number, end: number): void {
   }
   const b = f.bytes;
   const typeOrLen = f.view.getUint16(off + OFF.TYPE);
-  if (typeOrLen <= MAX_8023_LENGTH && isIslDestination(b, off) && f.strippedTci < 0) {
+  if (
+    typeOrLen <= MAX_8023_LENGTH && isIslDestination(b, off) && f.strippedTci < 0
+  ) {
     decodeIsl(f, off, end);
     return;
   }
@@ -48,7 +51,8 @@ export function decodeEthernet(f: Frame, off: number, end: number): void {
     restoreStrippedTag(f, f.strippedTpid, f.strippedTci, typeOrLen, next, end);
     return;
   }
-  if (typeOrLen >= MIN_ETHERTYPE) {
+  // Wireshark treats 0x0000 as an (unknown) EtherType, not as an empty 802.3 frame.
+  if (typeOrLen >= MIN_ETHERTYPE || typeOrLen === ETHERTYPE_ZERO) {
     eth.EtherType = typeOrLen;
     dispatch(ETHERTYPE, typeOrLen, f, next, end);
   } else if (typeOrLen <= MAX_8023_LENGTH) {
@@ -114,9 +118,12 @@ function decodeIsl(f: Frame, off: number, end: number): void {
     f.rest(inner, end, `ISL type ${type}`);
     return;
   }
-  // The ISL length counts the 12 header bytes after it, the frame and the CRC.
-  let innerEnd = inner + length - ISL_AFTER_LENGTH - FCS_LEN;
-  if (length < ISL_AFTER_LENGTH + FCS_LEN || innerEnd > end) {
+  // The ISL length counts the 12 header bytes after it, the frame and the CRC;
+  // 0 means "not given" (Wireshark then takes the rest of the frame).
+  let innerEnd = length === 0
+    ? Math.max(inner, end - FCS_LEN)
+    : inner + length - ISL_AFTER_LENGTH - FCS_LEN;
+  if (length !== 0 && (length < ISL_AFTER_LENGTH + FCS_LEN || innerEnd > end)) {
     f.fault(LAYER_ISL, `length ${length} does not fit the frame`, off + ISL_OFF.LENGTH);
     innerEnd = Math.max(inner, Math.min(end, innerEnd));
   }

@@ -14,7 +14,16 @@ export function ipv4(b: Uint8Array, off: number): string {
   return b[off] + "." + b[off + 1] + "." + b[off + 2] + "." + b[off + 3];
 }
 
-/** IPv6 address in RFC 5952 canonical text (lowercase, longest zero run >= 2 groups as ::, first on ties). */
+/**
+ * IPv6 address in RFC 5952 canonical text (lowercase, no leading zeros, longest run of
+ * two or more zero groups as ::, the first on ties), with embedded IPv4 in dotted form
+ * like inet_ntop. Caller checks bounds.
+ *
+ * @example
+ * ```ts
+ * ipv6(new Uint8Array([0x20, 0x01, 0x0d, 0xb8, ...new Array(11).fill(0), 1]), 0); // "2001:db8::1"
+ * ```
+ */
 export function ipv6(b: Uint8Array, off: number): string {
   // find longest run of zero groups
   let bestStart = -1, bestLen = 0, curStart = -1, curLen = 0;
@@ -32,9 +41,14 @@ export function ipv6(b: Uint8Array, off: number): string {
     } else curStart = -1;
   }
   if (bestLen < 2) bestStart = -1;
-  // IPv4-mapped (::ffff:a.b.c.d) keeps the dotted tail, as RFC 5952 section 5 recommends.
-  if (bestStart === 0 && bestLen === 5 && b[off + 10] === 0xff && b[off + 11] === 0xff) {
-    return "::ffff:" + ipv4(b, off + 12);
+  // Embedded IPv4 keeps the dotted tail, as glibc's inet_ntop (and so Wireshark, tcpdump,
+  // iproute2) prints it: IPv4-mapped ::ffff:a.b.c.d (RFC 5952 section 5) and the
+  // deprecated IPv4-compatible ::a.b.c.d (first 96 bits zero, 7th group not zero).
+  if (bestStart === 0) {
+    if (bestLen === 6) return "::" + ipv4(b, off + 12);
+    if (bestLen === 5 && b[off + 10] === 0xff && b[off + 11] === 0xff) {
+      return "::ffff:" + ipv4(b, off + 12);
+    }
   }
   let s = "";
   for (let g = 0; g < 8; g++) {

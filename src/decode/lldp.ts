@@ -40,10 +40,20 @@ const TLV = {
   ORGANIZATION_SPECIFIC: 127,
 } as const;
 
+const TTL_LEN = 2;
+
 const MANDATORY: readonly number[] = [TLV.CHASSIS_ID, TLV.PORT_ID, TLV.TTL];
 
 /** Chassis ID subtypes (802.1AB 8.5.2.2). */
-const CHASSIS = { COMPONENT: 1, ALIAS: 2, PORT_COMPONENT: 3, MAC: 4, NETWORK: 5 } as const;
+const CHASSIS = {
+  COMPONENT: 1,
+  ALIAS: 2,
+  PORT_COMPONENT: 3,
+  MAC: 4,
+  NETWORK: 5,
+  INTERFACE_NAME: 6,
+  LOCAL: 7,
+} as const;
 /** Port ID subtypes (802.1AB 8.5.3.2). */
 const PORT = { ALIAS: 1, COMPONENT: 2, MAC: 3, NETWORK: 4 } as const;
 /** IANA address family numbers. */
@@ -105,7 +115,9 @@ function idValue(b: Uint8Array, d: number, e: number, port: boolean): string | n
   }
   if (len > MAX_ID_LEN) return null;
   const hexSub = port ? PORT.COMPONENT : CHASSIS.PORT_COMPONENT;
-  if (sub === hexSub) return hex(b, d + 1, e);
+  // Reserved chassis subtypes (0, 8-255) are bytes; reserved port subtypes text (Wireshark).
+  const reserved = !port && (sub === 0 || sub > CHASSIS.LOCAL);
+  if (sub === hexSub || reserved) return hex(b, d + 1, e);
   return asciiz(b, d + 1, e);
 }
 
@@ -212,7 +224,9 @@ export function decodeLldp(f: Frame, off: number, end: number): void {
       f.fault(LAYER.LLDP, `TLV ${type} length ${len} exceeds the frame`, p);
       return;
     }
-    if (e > f.capEnd) {
+    // The mandatory TTL needs only its two bytes captured (see the TTL case).
+    const ttl = type === TLV.TTL && index === MANDATORY.length - 1;
+    if (!ttl && e > f.capEnd) {
       f.truncated(LAYER.LLDP, p);
       return;
     }
@@ -238,20 +252,28 @@ export function decodeLldp(f: Frame, off: number, end: number): void {
         break;
       }
       case TLV.TTL:
-        if (len < 2) {
+        // Wireshark reads two bytes and moves on past them whatever a longer length says;
+        // a shorter one is malformed.
+        if (len < TTL_LEN) {
           f.fault(LAYER.LLDP, `TTL length ${len} below 2`, p);
           return;
         }
+        if (!f.has(d, TTL_LEN)) {
+          f.truncated(LAYER.LLDP, p);
+          return;
+        }
         lldp.TTL = v.getUint16(d);
-        break;
+        if (len !== TTL_LEN) f.fault(LAYER.LLDP, `TTL length ${len}, expected 2`, p);
+        p = d + TTL_LEN;
+        continue;
       case TLV.PORT_DESCRIPTION:
-        lldp.Port_Description = asciiz(b, d, e);
+        lldp.Port_Description ??= asciiz(b, d, e);
         break;
       case TLV.SYSTEM_NAME:
-        lldp.System_Name = asciiz(b, d, e);
+        lldp.System_Name ??= asciiz(b, d, e);
         break;
       case TLV.SYSTEM_DESCRIPTION:
-        lldp.System_Description = asciiz(b, d, e);
+        lldp.System_Description ??= asciiz(b, d, e);
         break;
       case TLV.SYSTEM_CAPABILITIES:
         if (len < CAP_LEN) {

@@ -34,9 +34,16 @@ export function newDecoder(): Frame {
 
 /** Nanosecond timestamp text: `1700000000.123456789` (exact; never a float). */
 export function timestampText(sec: number, nsec: number): string {
+  // Consecutive frames mostly share the second: reuse its "seconds." text.
+  if (sec !== tsSec) {
+    tsSec = sec;
+    tsPrefix = sec + ".";
+  }
   const n = String(nsec);
-  return sec + "." + "000000000".slice(n.length) + n;
+  return nsec >= 100_000_000 ? tsPrefix + n : tsPrefix + "000000000".slice(n.length) + n;
 }
+let tsSec = -1;
+let tsPrefix = "";
 
 /**
  * Decodes one frame into a new record. `view`/`bytes` cover the capture buffer, the

@@ -37,6 +37,8 @@ export function dispatch(t: Table, value: number, f: Frame, off: number, end: nu
     f.call(dec, off, end);
     return;
   }
-  const shown = t.hexDigits > 0 ? "0x" + value.toString(16).padStart(t.hexDigits, "0") : String(value);
+  const shown = t.hexDigits > 0
+    ? "0x" + value.toString(16).padStart(t.hexDigits, "0")
+    : String(value);
   f.rest(off, end, `${t.name} ${shown}`);
 }

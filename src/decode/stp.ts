@@ -11,8 +11,8 @@
  * are GARP, not STP, and end as a Payload.
  */
 import type { Frame } from "./frame.ts";
-import { mac } from "./format.ts";
-import { hex, text } from "./format.ts";
+import { hex, mac } from "./format.ts";
+import { asciiz } from "./l2_text.ts";
 import { LLC_SAP, register, SNAP } from "./registry.ts";
 import { LAYER } from "./record.ts";
 import type { Layer } from "./record.ts";
@@ -67,7 +67,6 @@ const ALT_MSTI_OFF = {
 } as const;
 
 export const BPDU_HEADER_LEN = 4;
-export const CONF_BPDU_LEN = 35;
 export const RST_BPDU_LEN = 36;
 export const MST_MIN_LEN = 102;
 const MST_BPDU_SIZE = 38;
@@ -138,12 +137,22 @@ function isGarpDestination(f: Frame): boolean {
   return last === "0d" || last[0] === "2";
 }
 
+/** Wireshark reads flags, root ID, root path cost and port ID before showing any field. */
+const EARLY_READ_END = OFF.PORT_ID + 2;
+const TIMERS = [
+  ["Message_Age", OFF.MESSAGE_AGE],
+  ["Max_Age", OFF.MAX_AGE],
+  ["Hello_Time", OFF.HELLO_TIME],
+  ["Forward_Delay", OFF.FORWARD_DELAY],
+] as const;
+
 function decodeBpdu(f: Frame, off: number, end: number, pvst: boolean): void {
   if (isGarpDestination(f)) {
     f.rest(off, end, "GARP");
     return;
   }
-  if (!f.has(off, BPDU_HEADER_LEN) || end - off < BPDU_HEADER_LEN) {
+  const avail = f.limit(end) - off;
+  if (avail < BPDU_HEADER_LEN) {
     shortHeader(f, LAYER.STP, off, end, BPDU_HEADER_LEN);
     return;
   }
@@ -151,19 +160,22 @@ function decodeBpdu(f: Frame, off: number, end: number, pvst: boolean): void {
   const b = f.bytes;
   const version = b[off + OFF.VERSION];
   const type = b[off + OFF.TYPE];
+  const known = type === BPDU_TYPE_CONFIG || type === BPDU_TYPE_RST;
+  if (known && avail < EARLY_READ_END) {
+    // Like Wireshark, which shows no field of such a BPDU: the layer, empty, and why.
+    f.layer(LAYER.STP, {});
+    shortHeader(f, LAYER.STP, off, end, EARLY_READ_END);
+    return;
+  }
   const stp: Layer = f.layer(LAYER.STP, {
     Protocol_ID: v.getUint16(off + OFF.PROTOCOL_ID),
     Protocol_Version: version,
     BPDU_Type: type,
   });
   if (type === BPDU_TYPE_TCN) return;
-  if (type !== BPDU_TYPE_CONFIG && type !== BPDU_TYPE_RST) {
+  if (!known) {
     f.fault(LAYER.STP, `unknown BPDU type 0x${type.toString(16).padStart(2, "0")}`, off + OFF.TYPE);
     f.rest(off + BPDU_HEADER_LEN, end);
-    return;
-  }
-  if (!f.has(off, CONF_BPDU_LEN) || end - off < CONF_BPDU_LEN) {
-    shortHeader(f, LAYER.STP, off, end, CONF_BPDU_LEN);
     return;
   }
   const flags = b[off + OFF.FLAGS];
@@ -174,16 +186,19 @@ function decodeBpdu(f: Frame, off: number, end: number, pvst: boolean): void {
   stp.Root_Path_Cost = v.getUint32(off + OFF.ROOT_PATH_COST);
   stp.Bridge_ID = bridgeId(f, off + OFF.BRIDGE_ID);
   stp.Port_ID = v.getUint16(off + OFF.PORT_ID);
-  stp.Message_Age = v.getUint16(off + OFF.MESSAGE_AGE) / TIMER_UNIT;
-  stp.Max_Age = v.getUint16(off + OFF.MAX_AGE) / TIMER_UNIT;
-  stp.Hello_Time = v.getUint16(off + OFF.HELLO_TIME) / TIMER_UNIT;
-  stp.Forward_Delay = v.getUint16(off + OFF.FORWARD_DELAY) / TIMER_UNIT;
+  for (const [name, at] of TIMERS) {
+    if (avail < at + 2) {
+      shortHeader(f, LAYER.STP, off, end, at + 2);
+      return;
+    }
+    stp[name] = v.getUint16(off + at) / TIMER_UNIT;
+  }
   if (!rst) {
     if (pvst) decodePvstTlvs(f, stp, off, end);
     return;
   }
-  if (!f.has(off, RST_BPDU_LEN) || end - off < RST_BPDU_LEN) {
-    shortHeader(f, LAYER.STP, off + CONF_BPDU_LEN, end, 1);
+  if (avail < RST_BPDU_LEN) {
+    shortHeader(f, LAYER.STP, off, end, RST_BPDU_LEN);
     return;
   }
   const v1len = b[off + OFF.VERSION_1_LENGTH];
@@ -213,26 +228,28 @@ function decodeMst(f: Frame, stp: Layer, off: number, end: number): void {
     mstiBytes = selector - VERSION_3_STATIC_LEN;
   } else mstiBytes = 0;
   const nameOff = off + OFF.MST_CONFIG_NAME;
-  let nameEnd = nameOff;
-  while (nameEnd < nameOff + MST_CONFIG_NAME_LEN && b[nameEnd] !== 0) nameEnd++;
   const cistOff = off + (alt ? ALT_OFF.CIST_BRIDGE_ID : OFF.CIST_BRIDGE_ID);
   const costOff = off +
     (alt ? ALT_OFF.CIST_INTERNAL_ROOT_PATH_COST : OFF.CIST_INTERNAL_ROOT_PATH_COST);
   const mst: Layer = {
     Version_3_Length: v3len,
     Config_Format_Selector: selector,
-    Config_Name: text(b, nameOff, nameEnd),
+    Config_Name: asciiz(b, nameOff, nameOff + MST_CONFIG_NAME_LEN),
     Config_Revision: v.getUint16(off + OFF.MST_CONFIG_REVISION),
     Config_Digest: hex(
       b,
       off + OFF.MST_CONFIG_DIGEST,
       off + OFF.MST_CONFIG_DIGEST + MST_CONFIG_DIGEST_LEN,
     ),
-    CIST_Internal_Root_Path_Cost: v.getUint32(costOff),
-    CIST_Bridge_ID: bridgeId(f, cistOff),
-    CIST_Remaining_Hops: b[off + OFF.CIST_REMAINING_HOPS],
-    MSTIs: [] as Layer[],
   };
+  // With a Version 3 Length of 0 and no pre-standard layout, where the CIST fields are
+  // is unknown: Wireshark shows neither, nor do we.
+  if (v3len !== 0 || alt) {
+    mst.CIST_Internal_Root_Path_Cost = v.getUint32(costOff);
+    mst.CIST_Bridge_ID = bridgeId(f, cistOff);
+  }
+  mst.CIST_Remaining_Hops = b[off + OFF.CIST_REMAINING_HOPS];
+  mst.MSTIs = [] as Layer[];
   stp.MST = mst;
   const list = mst.MSTIs as Layer[];
   const size = alt ? ALT_MSTI_LEN : MSTI_LEN;

@@ -1,15 +1,19 @@
 /**
  * Buffered line output to stdout: records as JSON lines or human text lines.
- * Writes in large chunks (one syscall per ~64 KiB) so printing never dominates decoding.
+ * Each line is encoded straight into one preallocated 1 MiB buffer
+ * (`TextEncoder.encodeInto`: no joined string, no per-flush allocation) and the
+ * buffer goes out with one `writeSync` when full or on `flush()`, so printing
+ * never dominates decoding.
  */
 import type { PacketRecord } from "../decode/record.ts";
 import { formatRecordLine } from "./text.ts";
 
-const FLUSH_AT = 64 * 1024;
+const BUF_SIZE = 1024 * 1024;
+const NEWLINE = 0x0a;
 
 export class LineWriter {
-  #parts: string[] = [];
-  #size = 0;
+  #buf: Uint8Array = new Uint8Array(BUF_SIZE);
+  #len = 0;
   readonly #enc = new TextEncoder();
   readonly #out: { writeSync(p: Uint8Array): number };
   #broken = false;
@@ -19,21 +23,25 @@ export class LineWriter {
   }
 
   line(s: string): void {
-    this.#parts.push(s);
-    this.#size += s.length + 1;
-    if (this.#size >= FLUSH_AT) this.flush();
+    if (this.#broken) return;
+    // UTF-8 needs at most 3 bytes per UTF-16 code unit, plus the newline.
+    const worst = s.length * 3 + 1;
+    if (this.#len + worst > this.#buf.length) {
+      this.flush();
+      if (worst > this.#buf.length) this.#buf = new Uint8Array(worst);
+    }
+    const r = this.#enc.encodeInto(s, this.#buf.subarray(this.#len));
+    this.#len += r.written;
+    this.#buf[this.#len++] = NEWLINE;
   }
 
   flush(): void {
-    if (this.#parts.length === 0 || this.#broken) {
-      this.#parts.length = 0;
-      this.#size = 0;
+    if (this.#len === 0 || this.#broken) {
+      this.#len = 0;
       return;
     }
-    this.#parts.push("");
-    const data = this.#enc.encode(this.#parts.join("\n"));
-    this.#parts.length = 0;
-    this.#size = 0;
+    const data = this.#buf.subarray(0, this.#len);
+    this.#len = 0;
     try {
       let off = 0;
       while (off < data.length) off += this.#out.writeSync(data.subarray(off));

@@ -10,7 +10,7 @@ export const ESC = {
   altScreenOn: "\x1b[?1049h",
   altScreenOff: "\x1b[?1049l",
   cursorHide: "\x1b[?25l",
-  cursorShow: "\x1b[?25l".replace("l", "h"),
+  cursorShow: "\x1b[?25h",
   home: "\x1b[H",
   clearEol: "\x1b[K",
   clearBelow: "\x1b[J",

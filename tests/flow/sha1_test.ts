@@ -8,7 +8,11 @@ Deno.test("sha1ShortBase64() equals node:crypto for every length 0..55 on pseudo
   for (let len = 0; len <= SHA1_MAX_SHORT; len++) {
     for (let rep = 0; rep < 20; rep++) {
       const msg = Uint8Array.from({ length: len }, rnd);
-      assert.equal(sha1ShortBase64(msg, len), createHash("sha1").update(msg).digest("base64"), `len ${len}`);
+      assert.equal(
+        sha1ShortBase64(msg, len),
+        createHash("sha1").update(msg).digest("base64"),
+        `len ${len}`,
+      );
     }
   }
 });

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import {
   type Batch,
-  batchKey,
   Batcher,
+  batchKey,
   cutBatches,
   lineEnds,
   parseEnvelope,
@@ -96,7 +96,10 @@ Deno.test("splitBatch() halves by lines and names the parts by sequence range", 
   assert.deepEqual(halves.map((x) => x.records), [2, 3]);
   assert.deepEqual(halves.map(batchKey), ["agent1.run1.1.1-2", "agent1.run1.1.3-5"]);
   assert.equal(halves[0].body.length + halves[1].body.length, out[0].body.length);
-  const one = splitBatch({ ...out[0], body: halves[0].body.subarray(0, lineEnds(halves[0].body)[0]) });
+  const one = splitBatch({
+    ...out[0],
+    body: halves[0].body.subarray(0, lineEnds(halves[0].body)[0]),
+  });
   assert.equal(one, null);
 });
 

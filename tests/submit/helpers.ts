@@ -1,5 +1,6 @@
 /** Helpers for the shipping tests: synthetic captures, `netmon serve` as a subprocess, checks. */
 import { MAIN } from "../helpers/run.ts";
+import type { ServerStats } from "../../src/submit/server.ts";
 
 /**
  * Writes a classic pcap of `n` Ethernet/IPv4/UDP frames, 10.0.x.y -> 10.1.0.1, with
@@ -110,7 +111,7 @@ export class ServeProcess {
     await this.child.status;
   }
 
-  async stats(): Promise<{ records: number; batches: number; duplicate_batches: number }> {
+  async stats(): Promise<ServerStats> {
     const r = await fetch(`${this.url}api/stats`);
     return await r.json();
   }
@@ -164,8 +165,13 @@ export function tally(envs: Env[]): Map<string, { count: number; dups: number; m
 }
 
 /** The numbers an agent's summary line reports. */
-export function summaryNumbers(stderr: string): { accepted: number; shipped: number; waiting: number } {
-  const accepted = Number(/; (\d+) records accepted/.exec(stderr)?.[1] ?? /(\d+) records accepted/.exec(stderr)?.[1] ?? -1);
+export function summaryNumbers(
+  stderr: string,
+): { accepted: number; shipped: number; waiting: number } {
+  const accepted = Number(
+    /; (\d+) records accepted/.exec(stderr)?.[1] ?? /(\d+) records accepted/.exec(stderr)?.[1] ??
+      -1,
+  );
   const shipped = Number(/shipped (\d+) records/.exec(stderr)?.[1] ?? -1);
   const waiting = Number(/(\d+) records waiting in spool/.exec(stderr)?.[1] ?? 0);
   return { accepted, shipped, waiting };

@@ -50,7 +50,8 @@ Deno.test("classifyResponse() maps every status class the issue names", () => {
 
 Deno.test("ClickHouse: the Code in the error body decides, the status only as a fallback", () => {
   const k = (s: number, body: string) => classifyResponse(s, body, null, "clickhouse").kind;
-  const err = (c: number, name: string) => `Code: ${c}. DB::Exception: something. (${name}) (version 24.1)`;
+  const err = (c: number, name: string) =>
+    `Code: ${c}. DB::Exception: something. (${name}) (version 24.1)`;
   assert.equal(k(500, err(27, "CANNOT_PARSE_INPUT_ASSERTION_FAILED")), "dead");
   assert.equal(k(400, err(117, "INCORRECT_DATA")), "dead");
   assert.equal(k(404, err(60, "UNKNOWN_TABLE")), "config");
@@ -61,7 +62,10 @@ Deno.test("ClickHouse: the Code in the error body decides, the status only as a 
   assert.equal(k(500, err(131, "TOO_LARGE_STRING_SIZE")), "split");
   assert.equal(k(500, err(1, "UNSUPPORTED_METHOD")), "retry"); // unknown code: by status
   assert.equal(k(400, err(1, "UNSUPPORTED_METHOD")), "dead");
-  assert.equal(clickHouseCode("Code: 60, e.displayText() = DB::Exception: Table x doesn't exist"), 60);
+  assert.equal(
+    clickHouseCode("Code: 60, e.displayText() = DB::Exception: Table x doesn't exist"),
+    60,
+  );
   assert.equal(clickHouseCode("no code here"), null);
   assert.equal(classifyClickHouseCode(123456), null);
 });
@@ -89,7 +93,14 @@ Deno.test("Backoff grows exponentially with jitter between base and cap", () => 
 Deno.test("toClickHouseRows() makes flat rows with the record as a JSON string", () => {
   const rows = new TextDecoder().decode(toClickHouseRows(batch(2))).trimEnd().split("\n");
   const r = JSON.parse(rows[1]);
-  assert.deepEqual(Object.keys(r), ["Agent_ID", "Run_ID", "Sequence", "Batch", "Record_Type", "Record"]);
+  assert.deepEqual(Object.keys(r), [
+    "Agent_ID",
+    "Run_ID",
+    "Sequence",
+    "Batch",
+    "Record_Type",
+    "Record",
+  ]);
   assert.equal(r.Sequence, 2);
   assert.deepEqual(JSON.parse(r.Record), { IPv4: { Identification: 1 } });
   assert.deepEqual(toClickHouseRows(batch(2)), toClickHouseRows(batch(2)).slice());

@@ -94,14 +94,20 @@ Deno.test("shipper: healthy server gets every record exactly once", async () => 
 });
 
 Deno.test("shipper: 500s are retried with backoff from the spool, nothing lost", async () => {
-  await withRig((n) => (n <= 4 ? new Response("boom", { status: 500 }) : null), async (srv, dir) => {
-    const { shipper, logs } = await rig(srv.url, dir);
-    await pushAll(shipper, 1000);
-    await shipper.close();
-    assertExactlyOnce(srv, 1000);
-    assert.ok(await spoolEmpty(dir));
-    assert.ok(logs.some((l) => /warn: .*not taking records \(HTTP 500: boom\)/.test(l)), logs.join("\n"));
-  });
+  await withRig(
+    (n) => (n <= 4 ? new Response("boom", { status: 500 }) : null),
+    async (srv, dir) => {
+      const { shipper, logs } = await rig(srv.url, dir);
+      await pushAll(shipper, 1000);
+      await shipper.close();
+      assertExactlyOnce(srv, 1000);
+      assert.ok(await spoolEmpty(dir));
+      assert.ok(
+        logs.some((l) => /warn: .*not taking records \(HTTP 500: boom\)/.test(l)),
+        logs.join("\n"),
+      );
+    },
+  );
 });
 
 Deno.test("shipper: 503 with Retry-After waits at least that long before the next attempt", async () => {
@@ -182,7 +188,9 @@ Deno.test("shipper: 401 is a configuration error: logged clearly, records stay i
       await pushAll(shipper, 300);
       const lines = await shipper.close();
       assert.equal(srv.stored.length, 0);
-      assert.ok(logs.some((l) => /^error: .*refuses batches \(HTTP 401.*configuration error/.test(l)));
+      assert.ok(
+        logs.some((l) => /^error: .*refuses batches \(HTTP 401.*configuration error/.test(l)),
+      );
       assert.match(lines.join("\n"), /300 records waiting in spool/);
       assert.match(lines.join("\n"), /server configuration error: HTTP 401/);
       // Fixed: the next start drains what was kept.

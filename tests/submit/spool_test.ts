@@ -7,7 +7,12 @@ const log = createLogger("error");
 
 function batches(count: number, per: number, run = "r1"): Batch[] {
   const out: Batch[] = [];
-  const b = new Batcher("ag", run, { records: per, bytes: 1 << 24, seconds: 60 }, (x) => out.push(x));
+  const b = new Batcher(
+    "ag",
+    run,
+    { records: per, bytes: 1 << 24, seconds: 60 },
+    (x) => out.push(x),
+  );
   for (let i = 0; i < count * per; i++) b.add({ UDP: { Length: i, Pad: "p".repeat(200) } });
   return out;
 }

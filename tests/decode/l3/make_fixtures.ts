@@ -9,31 +9,36 @@
  * Run: deno run -A tests/decode/l3/make_fixtures.ts   (rewrites the fixture)
  */
 
-type Bytes = number[];
+export type Bytes = number[];
 
-function be16(v: number): Bytes {
+export function be16(v: number): Bytes {
   return [(v >> 8) & 0xff, v & 0xff];
 }
-function be32(v: number): Bytes {
+export function be32(v: number): Bytes {
   return [(v >>> 24) & 0xff, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff];
 }
-function v4(s: string): Bytes {
+export function v4(s: string): Bytes {
   return s.split(".").map(Number);
 }
-function v6(s: string): Bytes {
+export function v6(s: string): Bytes {
+  const dotted = s.match(/^(.*:)(\d+)\.(\d+)\.(\d+)\.(\d+)$/);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(2).map(Number);
+    s = dotted[1] + ((a << 8) | b).toString(16) + ":" + ((c << 8) | d).toString(16);
+  }
   const [head, tail] = s.includes("::") ? s.split("::") : [s, undefined];
   const h = head ? head.split(":") : [];
   const t = tail ? tail.split(":") : [];
   const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill("0"), ...t];
   return groups.flatMap((g) => be16(parseInt(g, 16)));
 }
-function csum(data: Bytes): number {
+export function csum(data: Bytes): number {
   let s = 0;
   for (let i = 0; i < data.length; i += 2) s += (data[i] << 8) + (data[i + 1] ?? 0);
   while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
   return ~s & 0xffff;
 }
-function put16(b: Bytes, off: number, v: number): void {
+export function put16(b: Bytes, off: number, v: number): void {
   b[off] = (v >> 8) & 0xff;
   b[off + 1] = v & 0xff;
 }
@@ -41,13 +46,13 @@ function put16(b: Bytes, off: number, v: number): void {
 const MAC_A = [0x02, 0, 0, 0, 0, 0x0a];
 const MAC_B = [0x02, 0, 0, 0, 0, 0x0b];
 
-function eth(type: number, payload: Bytes, pad = true): Bytes {
+export function eth(type: number, payload: Bytes, pad = true): Bytes {
   const f = [...MAC_B, ...MAC_A, ...be16(type), ...payload];
   while (pad && f.length < 60) f.push(0);
   return f;
 }
 
-interface Ip4Opts {
+export interface Ip4Opts {
   src?: string;
   dst?: string;
   proto: number;
@@ -61,7 +66,7 @@ interface Ip4Opts {
   ihl?: number; // override (words)
   badChecksum?: boolean;
 }
-function ip4(o: Ip4Opts, payload: Bytes): Bytes {
+export function ip4(o: Ip4Opts, payload: Bytes): Bytes {
   const opts = o.options ?? [];
   const hl = 20 + opts.length;
   const h = [
@@ -83,7 +88,7 @@ function ip4(o: Ip4Opts, payload: Bytes): Bytes {
   return [...h, ...payload];
 }
 
-function ip6(src: string, dst: string, nh: number, payload: Bytes, plen?: number): Bytes {
+export function ip6(src: string, dst: string, nh: number, payload: Bytes, plen?: number): Bytes {
   return [
     0x60,
     0x00,
@@ -98,22 +103,22 @@ function ip6(src: string, dst: string, nh: number, payload: Bytes, plen?: number
   ];
 }
 
-function pseudo4(src: string, dst: string, proto: number, len: number): Bytes {
+export function pseudo4(src: string, dst: string, proto: number, len: number): Bytes {
   return [...v4(src), ...v4(dst), 0, proto, ...be16(len)];
 }
-function pseudo6(src: string, dst: string, proto: number, len: number): Bytes {
+export function pseudo6(src: string, dst: string, proto: number, len: number): Bytes {
   return [...v6(src), ...v6(dst), ...be32(len), 0, 0, 0, proto];
 }
 
 /** Fills the checksum at `at` of an upper-layer segment given its pseudo-header. */
-function withCsum(seg: Bytes, at: number, pseudo: Bytes, bad = false, zeroIsFfff = false): Bytes {
+export function withCsum(seg: Bytes, at: number, pseudo: Bytes, bad = false, zeroIsFfff = false): Bytes {
   let c = csum([...pseudo, ...seg]);
   if (zeroIsFfff && c === 0) c = 0xffff;
   put16(seg, at, bad ? c ^ 0x1111 : c);
   return seg;
 }
 
-interface TcpOpts {
+export interface TcpOpts {
   sport?: number;
   dport?: number;
   seq?: number;
@@ -124,7 +129,7 @@ interface TcpOpts {
   dataOffset?: number; // override (words)
   urg?: number;
 }
-function tcp(o: TcpOpts, data: Bytes = []): Bytes {
+export function tcp(o: TcpOpts, data: Bytes = []): Bytes {
   const opts = o.options ?? [];
   const hl = 20 + opts.length;
   return [
@@ -142,22 +147,22 @@ function tcp(o: TcpOpts, data: Bytes = []): Bytes {
     ...data,
   ];
 }
-function udp(sport: number, dport: number, data: Bytes, length?: number): Bytes {
+export function udp(sport: number, dport: number, data: Bytes, length?: number): Bytes {
   return [...be16(sport), ...be16(dport), ...be16(length ?? 8 + data.length), 0, 0, ...data];
 }
 
-const S4 = "192.0.2.1";
-const D4 = "198.51.100.2";
-const S6 = "2001:db8::1";
-const D6 = "2001:db8:0:1::2";
+export const S4 = "192.0.2.1";
+export const D4 = "198.51.100.2";
+export const S6 = "2001:db8::1";
+export const D6 = "2001:db8:0:1::2";
 
-function tcp4(o: TcpOpts, data: Bytes = [], ip: Partial<Ip4Opts> = {}, bad = false): Bytes {
+export function tcp4(o: TcpOpts, data: Bytes = [], ip: Partial<Ip4Opts> = {}, bad = false): Bytes {
   const seg = tcp(o, data);
   const src = ip.src ?? S4, dst = ip.dst ?? D4;
   withCsum(seg, 16, pseudo4(src, dst, 6, seg.length), bad);
   return ip4({ proto: 6, ...ip }, seg);
 }
-function udp4(
+export function udp4(
   sport: number,
   dport: number,
   data: Bytes,
@@ -168,7 +173,7 @@ function udp4(
   if (!zero) withCsum(seg, 6, pseudo4(ip.src ?? S4, ip.dst ?? D4, 17, seg.length), false, true);
   return ip4({ proto: 17, ...ip }, seg);
 }
-function icmp4(
+export function icmp4(
   type: number,
   code: number,
   rest: Bytes,
@@ -181,15 +186,15 @@ function icmp4(
   put16(m, 2, bad ? c ^ 0x0f0f : c);
   return ip4({ proto: 1, ...ip }, m);
 }
-function icmp6msg(type: number, code: number, body: Bytes, src = S6, dst = D6): Bytes {
+export function icmp6msg(type: number, code: number, body: Bytes, src = S6, dst = D6): Bytes {
   const m = [type, code, 0, 0, ...body];
   return withCsum(m, 2, pseudo6(src, dst, 58, m.length));
 }
-function udp6seg(sport: number, dport: number, data: Bytes, src = S6, dst = D6): Bytes {
+export function udp6seg(sport: number, dport: number, data: Bytes, src = S6, dst = D6): Bytes {
   const seg = udp(sport, dport, data);
   return withCsum(seg, 6, pseudo6(src, dst, 17, seg.length), false, true);
 }
-function tcp6seg(o: TcpOpts, data: Bytes = [], src = S6, dst = D6): Bytes {
+export function tcp6seg(o: TcpOpts, data: Bytes = [], src = S6, dst = D6): Bytes {
   const seg = tcp(o, data);
   return withCsum(seg, 16, pseudo6(src, dst, 6, seg.length));
 }
@@ -503,6 +508,20 @@ add(
 // 55 IPv6 payload length past the frame; 56 ICMP message of 2 bytes.
 add(eth(0x86dd, ip6(S6, D6, 17, udp6seg(1, 2, text("abc")), 100), false));
 add(eth(0x0800, ip4({ proto: 1 }, [8, 0])));
+
+// 57-60 IPv6 address text edge cases (RFC 5952): mapped/compatible IPv4, ties, one zero group.
+for (
+  const [src, dst] of [
+    ["::ffff:10.1.2.3", "::10.1.2.3"],
+    ["2001:db8:0:0:1:0:0:1", "1:0:0:0:0:0:0:0"],
+    ["2001:db8:0:1:1:1:1:1", "0:0:0:0:0:0:0:2"],
+    ["fe80:0:0:0:0:0:0:0", "::ffff:0:0"],
+    ["::1", "::0.1.0.0"],
+    ["0:0:0:0:0:1:0:0", "::"],
+  ]
+) {
+  add(eth(0x86dd, ip6(src, dst, 17, udp6seg(1, 2, [], src, dst))));
+}
 
 function pcap(recs: Rec[]): Uint8Array {
   const out: number[] = [];

@@ -1,0 +1,317 @@
+/**
+ * End to end: `netmon capture -r FILE --server URL` into the real `netmon serve`
+ * (both subprocesses), with the faults the issue names. Afterwards the server holds
+ * every accepted record exactly once (by Netmon.Run_ID + Sequence), the spool is
+ * empty, and the counts explain every difference.
+ */
+import assert from "node:assert/strict";
+import { runNetmon } from "../helpers/run.ts";
+import { ServeProcess, spawnNetmon, summaryNumbers, tally, writeUdpPcap } from "./helpers.ts";
+
+interface Ctx {
+  dir: string;
+  pcap: string;
+  spool: string;
+  db: string;
+}
+
+async function withCtx(packets: number, fn: (c: Ctx) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "netmon-e2e-" });
+  try {
+    const pcap = `${dir}/in.pcap`;
+    await writeUdpPcap(pcap, packets);
+    await fn({ dir, pcap, spool: `${dir}/spool`, db: `${dir}/db.sqlite` });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** A port that nothing listens on (for "server down"). */
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const p = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return p;
+}
+
+async function spoolStatus(spool: string): Promise<{ records: number; torn_segments: number }> {
+  const r = await runNetmon(["spool", "status", "--spool", spool, "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout);
+}
+
+/** Every run on the server: no duplicate sequences. Returns counts per run. */
+function assertNoDuplicates(envs: Awaited<ReturnType<ServeProcess["envelopes"]>>) {
+  const t = tally(envs);
+  for (const [run, x] of t) assert.equal(x.dups, 0, `run ${run} has ${x.dups} duplicates`);
+  return t;
+}
+
+/** The run stored every sequence 1..n exactly once. */
+function assertComplete(t: ReturnType<typeof tally>, run: string, n: number) {
+  const x = t.get(run);
+  assert.ok(x, `run ${run} not on the server`);
+  assert.equal(x.dups, 0);
+  assert.equal(x.count, n);
+  assert.equal(x.max, n);
+}
+
+const runOf = (stderr: string) => /run ([0-9a-z]+)\)/.exec(stderr)?.[1] ?? "?";
+
+const AGENT = ["--retry-interval", "0.2", "--batch-records", "1000", "--batch-seconds", "0.2"];
+
+Deno.test("e2e: replay into netmon serve: every record exactly once, flows included", async () => {
+  await withCtx(20_000, async (c) => {
+    const srv = await ServeProcess.start(c.db);
+    try {
+      const r = await runNetmon([
+        "capture",
+        "-r",
+        c.pcap,
+        "--server",
+        srv.url,
+        "--spool",
+        c.spool,
+        ...AGENT,
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      const n = summaryNumbers(r.stderr);
+      assert.equal(n.accepted, 20_016); // 20000 packets + 16 flows
+      assert.equal(n.shipped, n.accepted);
+      const envs = await srv.envelopes();
+      assertComplete(assertNoDuplicates(envs), runOf(r.stderr), n.accepted);
+      assert.equal(envs.filter((e) => e.Record_Type === "flow").length, 16);
+      assert.equal((await spoolStatus(c.spool)).records, 0);
+    } finally {
+      await srv.stop();
+    }
+  });
+});
+
+Deno.test("e2e: server down at start: agent spools and exits 0; spool drain delivers it", async () => {
+  await withCtx(10_000, async (c) => {
+    const port = freePort();
+    const url = `http://127.0.0.1:${port}/`;
+    const r = await runNetmon([
+      "capture",
+      "-r",
+      c.pcap,
+      "--server",
+      url,
+      "--spool",
+      c.spool,
+      "--no-flows",
+      "--grace",
+      "0.5",
+      ...AGENT,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /10000 records waiting in spool/);
+    assert.equal((await spoolStatus(c.spool)).records, 10_000);
+    // Still down: drain fails, non-zero, nothing lost.
+    const fail = await runNetmon([
+      "spool",
+      "drain",
+      "--server",
+      url,
+      "--spool",
+      c.spool,
+      "--wait",
+      "0",
+    ]);
+    assert.equal(fail.code, 1);
+    assert.match(fail.stderr, /10000 records still waiting/);
+    const srv = await ServeProcess.start(c.db, port);
+    try {
+      const d = await runNetmon(["spool", "drain", "--server", url, "--spool", c.spool]);
+      assert.equal(d.code, 0, d.stderr);
+      assert.match(d.stderr, /drained 10000 records/);
+      assertComplete(assertNoDuplicates(await srv.envelopes()), runOf(r.stderr), 10_000);
+      assert.equal((await spoolStatus(c.spool)).records, 0);
+    } finally {
+      await srv.stop();
+    }
+  });
+});
+
+Deno.test("e2e: server SIGKILLed and restarted mid-stream: exactly once", async () => {
+  await withCtx(60_000, async (c) => {
+    let srv = await ServeProcess.start(c.db);
+    const port = srv.port;
+    const agent = spawnNetmon([
+      "capture",
+      "-r",
+      c.pcap,
+      "--server",
+      srv.url,
+      "--spool",
+      c.spool,
+      "--no-flows",
+      "--grace",
+      "60",
+      "--batch-records",
+      "500",
+      "--batch-seconds",
+      "0.2",
+      "--retry-interval",
+      "0.2",
+    ]);
+    try {
+      // Kill the server once it has some records, but not all.
+      let atKill = 0;
+      for (let i = 0; i < 600; i++) {
+        atKill = (await srv.stats()).records;
+        if (atKill >= 2000) break;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      await srv.stop("SIGKILL");
+      assert.ok(atKill >= 2000 && atKill < 60_000, `killed at ${atKill} records`);
+      await new Promise((r) => setTimeout(r, 500));
+      srv = await ServeProcess.start(c.db, port);
+      const out = await agent.output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 0, stderr);
+      const n = summaryNumbers(stderr);
+      assert.equal(n.accepted, 60_000);
+      assert.match(stderr, /not taking records \(connection failed/, "the agent saw the outage");
+      console.log(
+        `server killed at ${atKill} records; agent: ${n.shipped} shipped, ${n.waiting} left`,
+      );
+      if (n.waiting > 0) {
+        const d = await runNetmon(["spool", "drain", "--server", srv.url, "--spool", c.spool]);
+        assert.equal(d.code, 0, d.stderr);
+      }
+      assertComplete(assertNoDuplicates(await srv.envelopes()), runOf(stderr), 60_000);
+      assert.equal((await spoolStatus(c.spool)).records, 0);
+    } finally {
+      try {
+        agent.kill("SIGKILL");
+      } catch { /* exited */ }
+      await agent.status;
+      await srv.stop();
+    }
+  });
+});
+
+Deno.test("e2e: agent SIGKILLed mid-stream and restarted: no duplicates, the new run complete", async () => {
+  await withCtx(60_000, async (c) => {
+    const srv = await ServeProcess.start(c.db);
+    try {
+      const args = [
+        "capture",
+        "-r",
+        c.pcap,
+        "--server",
+        srv.url,
+        "--spool",
+        c.spool,
+        "--no-flows",
+        ...AGENT,
+      ];
+      const first = spawnNetmon(args);
+      for (let i = 0; i < 600; i++) {
+        if ((await srv.stats()).records >= 3000) break;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      first.kill("SIGKILL");
+      await first.output();
+      const killedAt = (await srv.stats()).records;
+      assert.ok(killedAt < 60_000, `the first run finished before the kill (${killedAt})`);
+      const r = await runNetmon(args);
+      assert.equal(r.code, 0, r.stderr);
+      const t = assertNoDuplicates(await srv.envelopes());
+      const run2 = runOf(r.stderr);
+      assertComplete(t, run2, 60_000);
+      // The killed run: whatever arrived arrived once, sequences within what it read.
+      for (const [run, x] of t) if (run !== run2) assert.ok(x.max <= 60_000 && x.count <= x.max);
+      assert.equal((await spoolStatus(c.spool)).records, 0);
+    } finally {
+      await srv.stop();
+    }
+  });
+});
+
+Deno.test("e2e: agent SIGKILLed while spooling: recovery cuts the torn line, the rest is delivered", async () => {
+  await withCtx(150_000, async (c) => {
+    // Spool only (no server), killed once the spool holds something.
+    const first = spawnNetmon([
+      "capture",
+      "-r",
+      c.pcap,
+      "--spool",
+      c.spool,
+      "--no-flows",
+      "--batch-records",
+      "200",
+    ]);
+    for (let i = 0; i < 800; i++) {
+      const st = await Deno.stat(c.spool).then(() => spoolStatus(c.spool)).catch(() => null);
+      if (st && st.records >= 5000) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    first.kill("SIGKILL");
+    await first.output();
+    // A kill rarely lands inside a write: tear the last line by hand as well.
+    const segs: string[] = [];
+    for await (const e of Deno.readDir(c.spool)) if (e.name.startsWith("seg-")) segs.push(e.name);
+    segs.sort();
+    await Deno.writeTextFile(`${c.spool}/${segs[segs.length - 1]}`, '{"UDP":{"Len', {
+      append: true,
+    });
+    const before = await spoolStatus(c.spool);
+    assert.equal(before.torn_segments, 1);
+    assert.ok(before.records >= 5000 && before.records < 150_000, `${before.records}`);
+    console.log(`killed with ${before.records} records spooled, torn: ${before.torn_segments}`);
+    const srv = await ServeProcess.start(c.db);
+    try {
+      const d = await runNetmon(["spool", "drain", "--server", srv.url, "--spool", c.spool]);
+      assert.equal(d.code, 0, d.stderr);
+      assert.match(d.stderr, /1 torn lines cut in crash recovery/);
+      const t = assertNoDuplicates(await srv.envelopes());
+      assert.equal(t.size, 1);
+      const [x] = [...t.values()];
+      // Everything complete in the spool arrived: a prefix of the run, in order.
+      assert.equal(x.count, before.records);
+      assert.equal(x.max, before.records);
+      assert.equal((await spoolStatus(c.spool)).records, 0);
+    } finally {
+      await srv.stop();
+    }
+  });
+});
+
+Deno.test("e2e: the same spool delivered twice stores every record once", async () => {
+  await withCtx(8_000, async (c) => {
+    const r = await runNetmon([
+      "capture",
+      "-r",
+      c.pcap,
+      "--spool",
+      c.spool,
+      "--no-flows",
+      ...AGENT,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const copy = `${c.dir}/spool-copy`;
+    await Deno.mkdir(copy);
+    for await (const e of Deno.readDir(c.spool)) {
+      if (e.name.startsWith("seg-")) {
+        await Deno.copyFile(`${c.spool}/${e.name}`, `${copy}/${e.name}`);
+      }
+    }
+    const srv = await ServeProcess.start(c.db);
+    try {
+      const a = await runNetmon(["spool", "drain", "--server", srv.url, "--spool", c.spool]);
+      const b = await runNetmon(["spool", "drain", "--server", srv.url, "--spool", copy]);
+      assert.equal(a.code, 0, a.stderr);
+      assert.equal(b.code, 0, b.stderr);
+      assert.match(b.stderr, /batches were already there/);
+      assertComplete(assertNoDuplicates(await srv.envelopes()), runOf(r.stderr), 8_000);
+      const s = await srv.stats();
+      assert.equal(s.records, 8_000);
+      assert.equal(s.duplicate_batches, 8);
+    } finally {
+      await srv.stop();
+    }
+  });
+});
