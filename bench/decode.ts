@@ -4,7 +4,8 @@
  * beside `tcpdump -nn -r big.pcap > /dev/null` and `tshark -r big.pcap -T json > /dev/null`
  * on the generated capture (bench/gen_pcap.ts, 250k mixed frames). tshark runs on the
  * first 20k frames (same mix) and its rate is reported as measured on that slice.
- * Each command runs RUNS times after one warm-up; the median wall time counts
+ * Each command runs RUNS times after one warm-up; the medians of wall time and of the
+ * process CPU time (user + system, via /usr/bin/time: stable when the machine is shared) count
  * (process start included, for every tool alike).
  *
  * Also measured in-process (no process start, no stdout): read only, read + decode,
@@ -35,27 +36,55 @@ function have(cmd: string): boolean {
     .outputSync().success;
 }
 
-/** Median wall time (s) of running argv with stdout to /dev/null. */
-async function timeCmd(argv: string[]): Promise<number> {
-  const once = async () => {
+interface Timing {
+  /** Wall-clock seconds (median). */
+  wall: number;
+  /** User + system CPU seconds of the process (median). */
+  cpu: number;
+}
+
+const HAVE_TIME = (() => {
+  try {
+    return Deno.statSync("/usr/bin/time").isFile;
+  } catch {
+    return false;
+  }
+})();
+
+/** Runs argv with stdout to /dev/null: one warm-up, then RUNS timed runs; medians. */
+async function timeCmd(argv: string[]): Promise<Timing> {
+  const timeFile = Deno.makeTempFileSync({ prefix: "netmon_bench_" });
+  const once = async (): Promise<Timing> => {
+    const full = HAVE_TIME ? ["/usr/bin/time", "-o", timeFile, "-f", "%U %S", ...argv] : argv;
     const t0 = performance.now();
-    const out = await new Deno.Command(argv[0], {
-      args: argv.slice(1),
+    const out = await new Deno.Command(full[0], {
+      args: full.slice(1),
       stdout: "null",
       stderr: "piped",
       env: { HOME: "/tmp" },
     }).output();
-    const dt = (performance.now() - t0) / 1000;
+    const wall = (performance.now() - t0) / 1000;
     if (!out.success) {
       throw new Error(`${argv.join(" ")} failed: ${new TextDecoder().decode(out.stderr)}`);
     }
-    return dt;
+    let cpu = NaN;
+    if (HAVE_TIME) {
+      const [u, s] = Deno.readTextFileSync(timeFile).trim().split("\n").pop()!.split(" ").map(
+        Number,
+      );
+      cpu = u + s;
+    }
+    return { wall, cpu };
   };
-  await once(); // warm-up (page cache, Deno's module cache)
-  const times: number[] = [];
-  for (let i = 0; i < RUNS; i++) times.push(await once());
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  try {
+    await once(); // warm-up (page cache, Deno's module cache)
+    const runs: Timing[] = [];
+    for (let i = 0; i < RUNS; i++) runs.push(await once());
+    const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    return { wall: median(runs.map((r) => r.wall)), cpu: median(runs.map((r) => r.cpu)) };
+  } finally {
+    Deno.removeSync(timeFile);
+  }
 }
 
 /** In-process rate of reading (and optionally decoding / stringifying) every frame. */
@@ -101,45 +130,58 @@ const sliceFrames = Math.min(SLICE_FRAMES, frames);
 interface Row {
   what: string;
   frames: number;
-  seconds: number;
+  t: Timing;
 }
 const rows: Row[] = [];
 const netmonArgv = [Deno.execPath(), "run", "-A", `${ROOT}main.ts`, "capture", "-r", BIG, "--json"];
-const netmonS = await timeCmd(netmonArgv);
-rows.push({ what: "`netmon capture -r big.pcap --json`", frames, seconds: netmonS });
-let tcpdumpRate = 0;
+const netmon: Row = {
+  what: "`netmon capture -r big.pcap --json`",
+  frames,
+  t: await timeCmd(netmonArgv),
+};
+rows.push(netmon);
+let tcpdump: Row | null = null;
 if (have("tcpdump")) {
-  const s = await timeCmd(["tcpdump", "-nn", "-r", BIG]);
-  tcpdumpRate = frames / s;
-  rows.push({ what: "`tcpdump -nn -r big.pcap`", frames, seconds: s });
+  tcpdump = {
+    what: "`tcpdump -nn -r big.pcap`",
+    frames,
+    t: await timeCmd(["tcpdump", "-nn", "-r", BIG]),
+  };
+  rows.push(tcpdump);
 }
-let tsharkRate = 0;
+let tshark: Row | null = null;
 if (have("tshark")) {
-  const s = await timeCmd(["tshark", "-r", SLICE, "-T", "json"]);
-  tsharkRate = sliceFrames / s;
-  rows.push({
+  tshark = {
     what: `\`tshark -r slice.pcap -T json\` (first ${sliceFrames} frames)`,
     frames: sliceFrames,
-    seconds: s,
-  });
+    t: await timeCmd(["tshark", "-r", SLICE, "-T", "json"]),
+  };
+  rows.push(tshark);
 }
-const netmonRate = frames / netmonS;
+const rate = (r: Row) => r.frames / r.t.wall;
+const cpuRate = (r: Row) => r.frames / r.t.cpu;
 
 const lines: string[] = [];
+const load = Deno.loadavg()[0].toFixed(2);
 lines.push(
   `Capture: ${frames} mixed frames (bench/gen_pcap.ts), ${
     (Deno.statSync(BIG).size / 1e6).toFixed(1)
-  } MB; median of ${RUNS} runs after a warm-up; output to /dev/null.`,
+  } MB; ` +
+    `median of ${RUNS} runs after a warm-up; output to /dev/null; ` +
+    `${navigator.hardwareConcurrency} CPUs, load average ${load} at the start.`,
 );
 lines.push("");
-lines.push("| command | frames | seconds | frames/s | netmon ratio |");
-lines.push("|---|---:|---:|---:|---:|");
+lines.push(
+  "| command | frames | wall s | frames/s | netmon ratio | CPU s | frames/CPU-s | netmon ratio (CPU) |",
+);
+lines.push("|---|---:|---:|---:|---:|---:|---:|---:|");
 for (const r of rows) {
-  const rate = r.frames / r.seconds;
   lines.push(
-    `| ${r.what} | ${r.frames} | ${r.seconds.toFixed(3)} | ${Math.round(rate)} | ${
-      (netmonRate / rate).toFixed(2)
-    }x |`,
+    `| ${r.what} | ${r.frames} | ${r.t.wall.toFixed(3)} | ${Math.round(rate(r))} | ` +
+      `${(rate(netmon) / rate(r)).toFixed(2)}x | ${r.t.cpu.toFixed(3)} | ${
+        Math.round(cpuRate(r))
+      } | ` +
+      `${(cpuRate(netmon) / cpuRate(r)).toFixed(2)}x |`,
   );
 }
 lines.push("");
@@ -157,18 +199,20 @@ for (const mode of ["read", "decode", "json"] as const) {
 }
 lines.push("");
 const verdict = (ok: boolean) => (ok ? "met" : "NOT met");
-if (tcpdumpRate > 0) {
+if (tcpdump !== null) {
   lines.push(
-    `Target >= tcpdump text output: ${verdict(netmonRate >= tcpdumpRate)} (${
-      (netmonRate / tcpdumpRate).toFixed(2)
-    }x).`,
+    `Target >= tcpdump text output: ${verdict(rate(netmon) >= rate(tcpdump))} ` +
+      `(wall ${(rate(netmon) / rate(tcpdump)).toFixed(2)}x, CPU ${
+        (cpuRate(netmon) / cpuRate(tcpdump)).toFixed(2)
+      }x).`,
   );
 }
-if (tsharkRate > 0) {
+if (tshark !== null) {
   lines.push(
-    `Target >= 50x tshark JSON: ${verdict(netmonRate >= 50 * tsharkRate)} (${
-      (netmonRate / tsharkRate).toFixed(1)
-    }x).`,
+    `Target >= 50x tshark JSON: ${verdict(rate(netmon) >= 50 * rate(tshark))} ` +
+      `(wall ${(rate(netmon) / rate(tshark)).toFixed(1)}x, CPU ${
+        (cpuRate(netmon) / cpuRate(tshark)).toFixed(1)
+      }x).`,
   );
 }
 console.log(lines.join("\n"));

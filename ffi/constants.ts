@@ -67,6 +67,7 @@ export const MSG_TRUNC = 0x20;
 
 // errno values netmon reacts to
 export const EPERM = 1;
+export const ENXIO = 6;
 export const EINTR = 4;
 export const ENOMEM = 12;
 export const EACCES = 13;
@@ -74,6 +75,7 @@ export const EINVAL = 22;
 export const EAGAIN = 11;
 export const ENODEV = 19;
 export const ENOPROTOOPT = 92;
+export const ENETDOWN = 100;
 
 /** ARPHRD_* (/sys/class/net/X/type) that carry Ethernet headers in SOCK_RAW frames. */
 export const ARPHRD_ETHER = 1;

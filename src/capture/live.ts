@@ -124,6 +124,7 @@ function openLiveSync(opts: LiveOptions): LiveSource {
   }
   const user = s.user !== "" ? lookupUser(s.user) : null;
   const fd = openPacketSocket(link.name);
+  let reader: RingReader | MmsgReader | null = null;
   try {
     const target: ReaderTarget = {
       ifName: link.name,
@@ -131,7 +132,7 @@ function openLiveSync(opts: LiveOptions): LiveSource {
       snaplen: s.snaplen,
       skipOutgoing: false,
     };
-    const reader = setupReader(fd, link, target, s, opts.log);
+    reader = setupReader(fd, link, target, s, opts.log);
     const prog = snapProgram(opts.bpf, s.snaplen, MAX_SNAPLEN);
     if (prog !== null) attachFilter(fd, prog);
     if (link.type === ARPHRD_LOOPBACK) {
@@ -143,6 +144,7 @@ function openLiveSync(opts: LiveOptions): LiveSource {
     if (user !== null) dropPrivileges(s.user, user);
     return new LiveSource(fd, reader);
   } catch (e) {
+    if (reader instanceof RingReader) reader.unmap();
     libc().close(fd);
     if (e instanceof UsageError) throw e;
     if (e instanceof SysError) {

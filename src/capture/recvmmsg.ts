@@ -5,7 +5,7 @@
  * state from PACKET_AUXDATA, the packet type from the sockaddr_ll of each message.
  * All frame slots live in one buffer read through one DataView.
  */
-import { errno, libc, SysError } from "../../ffi/libc.ts";
+import { errno, libc } from "../../ffi/libc.ts";
 import {
   EAGAIN,
   EINTR,
@@ -37,7 +37,7 @@ import {
   TPACKET_AUXDATA,
 } from "../../ffi/layout.ts";
 import { setIntOption } from "./packet_socket.ts";
-import type { ReaderTarget } from "./ring.ts";
+import { type ReaderTarget, socketError } from "./ring.ts";
 import { type FrameMeta, type FrameSink, newFrameMeta, type SourceControl } from "./source.ts";
 
 /** Messages per recvmmsg call. */
@@ -130,7 +130,7 @@ export class MmsgReader {
       if (n < 0) {
         const e = errno();
         used = 0;
-        if (e !== EAGAIN && e !== EINTR) throw new SysError("recvmmsg", e);
+        if (e !== EAGAIN && e !== EINTR) throw socketError(this.#t.ifName, e);
         if (!idle) {
           // The wire went quiet: let the stages flush buffered output (never awaited).
           idle = true;

@@ -5,9 +5,12 @@
  * handed over. When the current block is not ready the source awaits an FFI poll
  * declared `nonblocking`, so timers, signals and the shipper keep running.
  */
-import { check, errno, libc, SysError } from "../../ffi/libc.ts";
+import { check, errno, libc, strerror, SysError } from "../../ffi/libc.ts";
 import {
+  ENETDOWN,
+  ENODEV,
   ENOMEM,
+  ENXIO,
   MAP_SHARED,
   PACKET_OUTGOING,
   PACKET_RX_RING,
@@ -149,6 +152,15 @@ export interface ReaderTarget {
   skipOutgoing: boolean;
 }
 
+/** The error for a capture socket that failed (ENETDOWN when the interface went away). */
+export function socketError(ifName: string, err: number): Error {
+  const what = strerror(err);
+  if (err === ENETDOWN || err === ENODEV || err === ENXIO) {
+    return new Error(`interface '${ifName}' went down or disappeared (${what})`);
+  }
+  return new Error(`capture on '${ifName}' failed: ${what}`);
+}
+
 /** Reads a mapped TPACKET_V3 ring. */
 export class RingReader {
   readonly #fd: number;
@@ -157,6 +169,12 @@ export class RingReader {
   readonly #g: RingGeometry;
   readonly #view: DataView;
   readonly #bytes: Uint8Array;
+  /**
+   * The ring as 32-bit words, for the block status only: Atomics.load/store give the
+   * acquire/release ordering the kernel's smp_wmb/smp_rmb pairing expects (a plain load
+   * would do on x86, not on arm64).
+   */
+  readonly #words: Int32Array;
   readonly #pollfd = new Uint8Array(POLLFD.SIZE);
   readonly #meta: FrameMeta = newFrameMeta();
   readonly #t: ReaderTarget;
@@ -172,6 +190,7 @@ export class RingReader {
     const ab = Deno.UnsafePointerView.getArrayBuffer(ptr, this.#size);
     this.#view = new DataView(ab);
     this.#bytes = new Uint8Array(ab);
+    this.#words = new Int32Array(ab);
     const pv = new DataView(this.#pollfd.buffer);
     pv.setInt32(POLLFD.FD, fd, true);
     pv.setInt16(POLLFD.EVENTS, POLLIN | POLLERR, true);
@@ -186,14 +205,14 @@ export class RingReader {
 
   /** Hands every frame to `sink` until the abort signal; never waits on the sink. */
   async run(sink: FrameSink, ctl: SourceControl): Promise<void> {
-    const v = this.#view;
     const lc = libc();
     const { blockSize, blockNr } = this.#g;
     let lastYield = performance.now();
     let idle = true;
     while (!ctl.signal.aborted && this.#mapped) {
       const base = this.#block * blockSize;
-      if ((v.getUint32(base + BLOCK_DESC.BLOCK_STATUS, true) & TP_STATUS_USER) === 0) {
+      const statusWord = (base + BLOCK_DESC.BLOCK_STATUS) >> 2;
+      if ((Atomics.load(this.#words, statusWord) & TP_STATUS_USER) === 0) {
         if (!idle) {
           // The wire went quiet: let the stages flush buffered output (never awaited).
           idle = true;
@@ -208,7 +227,7 @@ export class RingReader {
       }
       this.#walkBlock(base, sink, ctl.signal);
       idle = false;
-      v.setUint32(base + BLOCK_DESC.BLOCK_STATUS, TP_STATUS_KERNEL, true);
+      Atomics.store(this.#words, statusWord, TP_STATUS_KERNEL);
       this.#block = this.#block + 1 === blockNr ? 0 : this.#block + 1;
       const now = performance.now();
       if (now - lastYield >= YIELD_EVERY_MS) {
@@ -228,9 +247,7 @@ export class RingReader {
       const len = new Uint32Array([4]);
       libc().getsockopt(this.#fd, 1, 4, /* SO_ERROR */ ok, new Uint8Array(len.buffer));
       const err = new DataView(ok.buffer).getInt32(0, true);
-      if (err !== 0) {
-        throw new Error(`interface '${this.#t.ifName}': ${new SysError("capture", err).message}`);
-      }
+      if (err !== 0) throw socketError(this.#t.ifName, err);
     }
   }
 

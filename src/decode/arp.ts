@@ -23,6 +23,25 @@ const HTYPE_IEEE802 = 6;
 const PTYPE_IPV4 = 0x0800;
 const PTYPE_AX25_IP = 0xcc;
 const MAC_LEN = 6;
+/** Address bits, and the addresses each operation's summary (Wireshark's Info) reads. */
+const SHA = 1, SPA = 2, THA = 4, TPA = 8;
+const SUMMARY_NEEDS: Record<number, number> = {
+  1: SPA | TPA, // request: who has TPA? tell SPA (and the gratuitous check)
+  2: SHA | SPA | TPA, // reply: SPA is at SHA
+  3: SHA | THA, // RARP request: who is THA? tell SHA
+  4: THA | TPA, // RARP reply: THA is at TPA
+  5: SHA | THA, // DRARP request
+  6: THA | TPA, // DRARP reply
+  8: SHA | THA, // InARP request
+  9: SHA | SPA, // InARP reply
+};
+/** The four addresses in wire order: hardware, protocol, hardware, protocol. */
+const ADDRESS_NAMES = [
+  "Sender_Hardware_Address",
+  "Sender_Protocol_Address",
+  "Target_Hardware_Address",
+  "Target_Protocol_Address",
+] as const;
 const IPV4_LEN = 4;
 
 function hwAddr(b: Uint8Array, off: number, len: number, htype: number): string {
@@ -39,40 +58,60 @@ function protoAddr(b: Uint8Array, off: number, len: number, ptype: number): stri
 
 /** Decodes an ARP packet at `off`; bytes after the addresses (Ethernet padding) are ignored. */
 export function decodeArp(f: Frame, off: number, end: number): void {
-  if (!f.has(off, ARP_FIXED_LEN) || end - off < ARP_FIXED_LEN) {
+  const v = f.view;
+  const b = f.bytes;
+  const avail = f.limit(end) - off;
+  const arp: Layer = {};
+  // Header fields one by one, so a cut header keeps what it has (as in Wireshark).
+  if (avail >= OFF.HTYPE + 2) arp.Hardware_Type = v.getUint16(off + OFF.HTYPE);
+  if (avail >= OFF.PTYPE + 2) arp.Protocol_Type = v.getUint16(off + OFF.PTYPE);
+  if (avail > OFF.HLEN) arp.Hardware_Size = b[off + OFF.HLEN];
+  if (avail > OFF.PLEN) arp.Protocol_Size = b[off + OFF.PLEN];
+  if (avail >= OFF.OPER + 2) arp.Operation = v.getUint16(off + OFF.OPER);
+  if (avail >= OFF.HTYPE + 2) f.layer(LAYER.ARP, arp);
+  if (avail < ARP_FIXED_LEN) {
     shortHeader(f, LAYER.ARP, off, end, ARP_FIXED_LEN);
     return;
   }
-  const v = f.view;
-  const b = f.bytes;
-  const htype = v.getUint16(off + OFF.HTYPE);
-  const ptype = v.getUint16(off + OFF.PTYPE);
-  const hlen = b[off + OFF.HLEN];
-  const plen = b[off + OFF.PLEN];
-  const arp: Layer = f.layer(LAYER.ARP, {
-    Hardware_Type: htype,
-    Protocol_Type: ptype,
-    Hardware_Size: hlen,
-    Protocol_Size: plen,
-    Operation: v.getUint16(off + OFF.OPER),
-  });
-  // Like Wireshark, the four addresses are shown only when all of them are there.
+  const htype = arp.Hardware_Type as number;
+  const ptype = arp.Protocol_Type as number;
+  const hlen = arp.Hardware_Size as number;
+  const plen = arp.Protocol_Size as number;
+  // As in Wireshark: addresses that do not fit the packet make it malformed (none is
+  // shown). Addresses cut by the snap length are shown up to the cut, except for the
+  // ARP/RARP/InARP operations, whose summary needs them all first (then none is shown).
   const total = ARP_FIXED_LEN + 2 * hlen + 2 * plen;
   if (end - off < total) {
     f.fault(LAYER.ARP, `addresses need ${total} bytes, packet has ${end - off}`, off + OFF.HLEN);
     return;
   }
-  if (!f.has(off, total)) {
-    f.truncated(LAYER.ARP, off + OFF.SHA);
-    return;
-  }
-  const spa = off + OFF.SHA + hlen;
+  // Wireshark first reads the addresses its summary line needs; when one of them was
+  // not captured it shows no address at all.
+  const sha = off + OFF.SHA;
+  const spa = sha + hlen;
   const tha = spa + plen;
   const tpa = tha + hlen;
-  arp.Sender_Hardware_Address = hwAddr(b, off + OFF.SHA, hlen, htype);
-  arp.Sender_Protocol_Address = protoAddr(b, spa, plen, ptype);
-  arp.Target_Hardware_Address = hwAddr(b, tha, hlen, htype);
-  arp.Target_Protocol_Address = protoAddr(b, tpa, plen, ptype);
+  const need = SUMMARY_NEEDS[arp.Operation as number] ?? 0;
+  let needEnd = 0;
+  if (need & SHA && hlen > 0) needEnd = Math.max(needEnd, spa);
+  if (need & SPA && plen > 0) needEnd = Math.max(needEnd, tha);
+  if (need & THA && hlen > 0) needEnd = Math.max(needEnd, tpa);
+  if (need & TPA && plen > 0) needEnd = Math.max(needEnd, tpa + plen);
+  if (needEnd > f.capEnd) {
+    f.truncated(LAYER.ARP, sha);
+    return;
+  }
+  let p = off + OFF.SHA;
+  for (let i = 0; i < ADDRESS_NAMES.length; i++) {
+    const hw = (i & 1) === 0;
+    const len = hw ? hlen : plen;
+    if (!f.has(p, len)) {
+      f.truncated(LAYER.ARP, p);
+      return;
+    }
+    arp[ADDRESS_NAMES[i]] = hw ? hwAddr(b, p, len, htype) : protoAddr(b, p, len, ptype);
+    p += len;
+  }
 }
 
 register(ETHERTYPE, ETHERTYPE_ARP, decodeArp);

@@ -127,17 +127,17 @@ function capabilities(v: number): Layer {
 
 /** Decodes a CDP PDU at `off` ending at `end`. */
 export function decodeCdp(f: Frame, off: number, end: number): void {
-  if (!f.has(off, CDP_HEADER_LEN) || end - off < CDP_HEADER_LEN) {
+  const v = f.view;
+  const b = f.bytes;
+  if (end - off < CDP_HEADER_LEN) {
     shortHeader(f, LAYER.CDP, off, end, CDP_HEADER_LEN);
     return;
   }
-  const v = f.view;
-  const b = f.bytes;
   const cdp: Layer = f.layer(LAYER.CDP, {
-    Version: b[off + OFF.VERSION],
-    TTL: b[off + OFF.TTL],
-    Checksum: v.getUint16(off + OFF.CHECKSUM),
-    Checksum_Status: checksumStatus(f, off, end),
+    Version: f.has(off + OFF.VERSION, 1) ? b[off + OFF.VERSION] : null,
+    TTL: f.has(off + OFF.TTL, 1) ? b[off + OFF.TTL] : null,
+    Checksum: null,
+    Checksum_Status: "unverified",
     Device_ID: null,
     Port_ID: null,
     Platform: null,
@@ -145,6 +145,14 @@ export function decodeCdp(f: Frame, off: number, end: number): void {
     Addresses: null,
     Capabilities: null,
   });
+  if (end > f.capEnd) {
+    // Like Wireshark, which verifies the checksum over the whole PDU before anything
+    // else: a PDU the snap length cut is not decoded past the TTL.
+    f.truncated(LAYER.CDP, Math.min(f.capEnd, off + OFF.CHECKSUM));
+    return;
+  }
+  cdp.Checksum = v.getUint16(off + OFF.CHECKSUM);
+  cdp.Checksum_Status = checksumStatus(f, off, end);
   let other: Layer[] | null = null;
   let p = off + CDP_HEADER_LEN;
   while (p < end) {
@@ -183,16 +191,16 @@ export function decodeCdp(f: Frame, off: number, end: number): void {
     const dlen = tlvEnd - d;
     switch (type) {
       case TLV.DEVICE_ID:
-        cdp.Device_ID = asciiz(b, d, tlvEnd);
+        cdp.Device_ID ??= asciiz(b, d, tlvEnd);
         break;
       case TLV.PORT_ID:
-        cdp.Port_ID = asciiz(b, d, tlvEnd);
+        cdp.Port_ID ??= asciiz(b, d, tlvEnd);
         break;
       case TLV.PLATFORM:
-        cdp.Platform = asciiz(b, d, tlvEnd);
+        cdp.Platform ??= asciiz(b, d, tlvEnd);
         break;
       case TLV.SOFTWARE_VERSION:
-        cdp.Software_Version = asciiz(b, d, tlvEnd);
+        cdp.Software_Version ??= asciiz(b, d, tlvEnd);
         break;
       case TLV.ADDRESSES:
         cdp.Addresses = addresses(f, d, tlvEnd);
@@ -204,7 +212,7 @@ export function decodeCdp(f: Frame, off: number, end: number): void {
         if (dlen >= 4) cdp.Capabilities = capabilities(v.getUint32(d));
         break;
       case TLV.VTP_DOMAIN:
-        cdp.VTP_Management_Domain = asciiz(b, d, tlvEnd);
+        cdp.VTP_Management_Domain ??= asciiz(b, d, tlvEnd);
         break;
       case TLV.NATIVE_VLAN:
         if (dlen >= 2) cdp.Native_VLAN = v.getUint16(d);
@@ -228,7 +236,7 @@ export function decodeCdp(f: Frame, off: number, end: number): void {
         if (dlen >= 1) cdp.Untrusted_Port_CoS = b[d];
         break;
       case TLV.SYSTEM_NAME:
-        cdp.System_Name = asciiz(b, d, tlvEnd);
+        cdp.System_Name ??= asciiz(b, d, tlvEnd);
         break;
       case TLV.LOCATION:
         if (dlen >= 1) cdp.Location = asciiz(b, d + 1, tlvEnd);

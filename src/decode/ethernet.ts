@@ -7,7 +7,7 @@ import type { Frame } from "./frame.ts";
 import { mac } from "./format.ts";
 import { dispatch, ETHERTYPE, register, SNAP } from "./registry.ts";
 import { LAYER } from "./record.ts";
-import { decode8023Payload, decodeLlc, ouiText, snapKey } from "./llc.ts";
+import { decode8023Payload, decodeLlc, ouiText, shortHeader, snapKey } from "./llc.ts";
 import { ETHERNET_HEADER_LEN, MAX_8023_LENGTH, MIN_ETHERTYPE } from "./ethernet_types.ts";
 import { restoreStrippedTag } from "./vlan.ts";
 
@@ -27,11 +27,11 @@ const FCS_LEN = 4;
 
 /** Decodes the Ethernet header at `off` of a frame whose wire data ends at `end`. */
 export function decodeEthernet(f: Frame, off: number, end: number): void {
-  if (!f.has(off, ETHERNET_HEADER_LEN)) {
-    f.truncated(LAYER.ETHERNET, off);
+  const b = f.bytes;
+  if (!f.has(off, ETHERNET_HEADER_LEN) || end - off < ETHERNET_HEADER_LEN) {
+    shortHeader(f, LAYER.ETHERNET, off, end, ETHERNET_HEADER_LEN);
     return;
   }
-  const b = f.bytes;
   const typeOrLen = f.view.getUint16(off + OFF.TYPE);
   if (
     typeOrLen <= MAX_8023_LENGTH && isIslDestination(b, off) && f.strippedTci < 0
@@ -59,7 +59,8 @@ export function decodeEthernet(f: Frame, off: number, end: number): void {
     eth.Length = typeOrLen;
     decode8023Payload(f, LAYER.ETHERNET, typeOrLen, next, end, off + OFF.TYPE);
   } else {
-    eth.EtherType = typeOrLen;
+    // 1501-1535 is neither a length nor an EtherType (Wireshark: "Invalid length/type").
+    eth.Invalid_Type_Length = typeOrLen;
     f.fault(LAYER.ETHERNET, `invalid type/length 0x${typeOrLen.toString(16)}`, off + OFF.TYPE);
     f.rest(next, end);
   }
@@ -89,17 +90,16 @@ function isIslDestination(b: Uint8Array, off: number): boolean {
 
 /** Decodes an ISL header as its own layer, then the encapsulated Ethernet frame. */
 function decodeIsl(f: Frame, off: number, end: number): void {
-  if (!f.has(off, ISL_HEADER_LEN)) {
+  const b = f.bytes;
+  const v = f.view;
+  if (!f.has(off, ISL_OFF.VLAN)) {
     f.truncated(LAYER_ISL, off);
     return;
   }
-  const b = f.bytes;
-  const v = f.view;
   const typeUser = b[off + ISL_OFF.TYPE_USER];
   const length = v.getUint16(off + ISL_OFF.LENGTH);
-  const vlan = v.getUint16(off + ISL_OFF.VLAN);
   const type = typeUser >>> 4;
-  f.layer(LAYER_ISL, {
+  const isl: Record<string, unknown> = f.layer(LAYER_ISL, {
     Destination_Address: mac(b, off + ISL_OFF.DST),
     Source_Address: mac(b, off + ISL_OFF.SRC),
     Length: length,
@@ -108,26 +108,35 @@ function decodeIsl(f: Frame, off: number, end: number): void {
     HSA: ouiText(
       (b[off + ISL_OFF.HSA] << 16) | (b[off + ISL_OFF.HSA + 1] << 8) | b[off + ISL_OFF.HSA + 2],
     ),
-    VLAN_ID: vlan >>> 1,
-    BPDU: (vlan & 1) === 1,
-    Index: v.getUint16(off + ISL_OFF.INDEX),
   });
+  // The ISL length counts the 12 header bytes after it, the frame and the CRC;
+  // 0 means "not given" (Wireshark then takes the rest of the frame).
+  if (length !== 0 && length < ISL_AFTER_LENGTH) {
+    f.fault(LAYER_ISL, `length ${length} below the ISL header`, off + ISL_OFF.LENGTH);
+    return;
+  }
+  if (!f.has(off, ISL_HEADER_LEN)) {
+    f.truncated(LAYER_ISL, off + ISL_OFF.VLAN);
+    return;
+  }
+  const vlan = v.getUint16(off + ISL_OFF.VLAN);
+  isl.VLAN_ID = vlan >>> 1;
+  isl.BPDU = (vlan & 1) === 1;
+  isl.Index = v.getUint16(off + ISL_OFF.INDEX);
   if (f.sum.vlanId < 0) f.sum.vlanId = vlan >>> 1;
   const inner = off + ISL_HEADER_LEN;
   if (type !== ISL_TYPE_ETHERNET) {
     f.rest(inner, end, `ISL type ${type}`);
     return;
   }
-  // The ISL length counts the 12 header bytes after it, the frame and the CRC;
-  // 0 means "not given" (Wireshark then takes the rest of the frame).
   let innerEnd = length === 0
     ? Math.max(inner, end - FCS_LEN)
     : inner + length - ISL_AFTER_LENGTH - FCS_LEN;
-  if (length !== 0 && (length < ISL_AFTER_LENGTH + FCS_LEN || innerEnd > end)) {
-    f.fault(LAYER_ISL, `length ${length} does not fit the frame`, off + ISL_OFF.LENGTH);
-    innerEnd = Math.max(inner, Math.min(end, innerEnd));
+  if (innerEnd > end) {
+    f.fault(LAYER_ISL, `length ${length} exceeds the frame`, off + ISL_OFF.LENGTH);
+    innerEnd = end;
   }
-  f.call(decodeEthernet, inner, innerEnd);
+  f.call(decodeEthernet, inner, Math.max(inner, innerEnd));
 }
 
 /** An Ethernet frame bridged inside SNAP: skip the pad, drop the FCS when it is carried. */

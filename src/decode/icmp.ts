@@ -220,11 +220,12 @@ export function decodeIcmp(f: Frame, off: number, end: number): void {
     case T.TIMESTAMP_REPLY:
     case T.MASK_REQUEST:
     case T.MASK_REPLY: {
-      if (!need(f, name, off, end, ICMP_HEADER_LEN, "ICMP header")) return;
+      if (!need(f, name, off, end, OFF.SEQ, "ICMP header")) return;
       const id = u16(b, off + OFF.ID);
       attrs.Identifier = id;
-      attrs.Sequence_Number = u16(b, off + OFF.SEQ);
       s.icmpId = id;
+      if (!need(f, name, off, end, ICMP_HEADER_LEN, "ICMP header")) return;
+      attrs.Sequence_Number = u16(b, off + OFF.SEQ);
       if (type === T.TIMESTAMP_REQUEST || type === T.TIMESTAMP_REPLY) {
         if (!need(f, name, off, end, 20, "timestamp message")) return;
         attrs.Originate_Timestamp = u32(b, off + OFF.TS_ORIGINATE);

@@ -4,17 +4,19 @@
  *
  * Version, as Wireshark decides it: a query (0x11) whose message is at least 12
  * bytes is v3, else v1 when Max Resp Time is 0, else v2; report 0x12 is v1,
- * 0x16/0x17 are v2, 0x22 is v3. Other types (DVMRP, PIM v1, mtrace...) get
- * Version 0 and keep type, checksum and the address field.
+ * 0x16/0x17 are v2, 0x22 is v3. Types that carry other protocols (DVMRP, PIM v1,
+ * IGAP, RGMP) end the decode with Payload "IGMP type 0x13 (DVMRP)"; multicast
+ * traceroute gets Type, Hops, Checksum and Group_Address; any other type only Type
+ * (tshark alike); the rest is Payload.
  *
  * Max_Response_Time is in tenths of a second (as on the wire for v2; the v3 code
  * is expanded, RFC 9776 4.1.1), like tshark's igmp.max_resp. It is null where the
- * byte is reserved (v3 reports).
+ * byte is unused (v1) or reserved (v3 reports).
  */
 import type { Frame } from "./frame.ts";
 import { IP_PROTO, register } from "./registry.ts";
 import { LAYER } from "./record.ts";
-import { ipv4 } from "./format.ts";
+import { hexNum, ipv4 } from "./format.ts";
 import { isFragmented, verifyPlain } from "./checksum.ts";
 import { need, u16 } from "./bytes.ts";
 
@@ -47,8 +49,6 @@ export const IGMP_TYPE = {
 const TYPE_NAMES: Record<number, string> = {
   0x11: "Membership Query",
   0x12: "Membership Report v1",
-  0x13: "DVMRP",
-  0x14: "PIM v1",
   0x16: "Membership Report v2",
   0x17: "Leave Group",
   0x1e: "Traceroute Response",
@@ -57,6 +57,22 @@ const TYPE_NAMES: Record<number, string> = {
   0x30: "Multicast Router Advertisement",
   0x31: "Multicast Router Solicitation",
   0x32: "Multicast Router Termination",
+};
+
+const TYPE_MTRACE_RESPONSE = 0x1e;
+const TYPE_MTRACE_QUERY = 0x1f;
+
+/** Types that carry other protocols; Wireshark decodes them as those protocols, not IGMP. */
+const OTHER_PROTOCOLS: Record<number, string> = {
+  0x13: "DVMRP",
+  0x14: "PIM v1",
+  0x40: "IGAP",
+  0x41: "IGAP",
+  0x42: "IGAP",
+  0xfc: "RGMP",
+  0xfd: "RGMP",
+  0xfe: "RGMP",
+  0xff: "RGMP",
 };
 
 /** Expands an 8-bit v3 code (Max Resp Code, QQIC): below 128 literal, else mantissa/exponent. */
@@ -75,32 +91,60 @@ function sources(f: Frame, p: number, end: number, n: number): string[] | null {
 /** Decodes an IGMP message at `off`; `end` is where the IP payload ends on the wire. */
 export function decodeIgmp(f: Frame, off: number, end: number): void {
   const name = LAYER.IGMP;
-  if (!need(f, name, off, end, IGMP_HEADER_LEN, "IGMP message")) return;
+  if (!need(f, name, off, end, 1, "IGMP message")) return;
   const b = f.bytes;
   const type = b[off + OFF.TYPE];
-  const maxResp = b[off + OFF.MAX_RESP];
+  const other = OTHER_PROTOCOLS[type];
+  if (other !== undefined) {
+    // Another protocol carried in IGMP (Wireshark hands these to their own dissectors).
+    f.rest(off, end, `IGMP type ${hexNum(type, 2)} (${other})`);
+    return;
+  }
   const len = end - off;
+  const maxResp = len > 1 && off + 1 < f.capEnd ? b[off + OFF.MAX_RESP] : 0;
   let version = 0;
   if (type === IGMP_TYPE.QUERY) version = len >= IGMPV3_QUERY_LEN ? 3 : maxResp === 0 ? 1 : 2;
   else if (type === IGMP_TYPE.V1_REPORT) version = 1;
   else if (type === IGMP_TYPE.V2_REPORT || type === IGMP_TYPE.V2_LEAVE) version = 2;
   else if (type === IGMP_TYPE.V3_REPORT) version = 3;
+  if (version === 0) {
+    if (type === TYPE_MTRACE_RESPONSE || type === TYPE_MTRACE_QUERY) {
+      // Multicast traceroute: type, hops, checksum, group; the rest as Payload.
+      if (!need(f, name, off, end, IGMP_HEADER_LEN, "traceroute message")) return;
+      f.layer(name, {
+        Type: type,
+        Type_Name: TYPE_NAMES[type],
+        Hops: maxResp,
+        Checksum: u16(b, off + OFF.CHECKSUM),
+        Checksum_Status: isFragmented(f) ? "unverified" : verifyPlain(b, off, end, f.capEnd),
+        Group_Address: ipv4(b, off + OFF.GROUP),
+      });
+      if (end > off + IGMP_HEADER_LEN) f.rest(off + IGMP_HEADER_LEN, end);
+      return;
+    }
+    // Unknown type: only the type is known to mean anything (as in tshark).
+    f.layer(name, { Type: type, Type_Name: TYPE_NAMES[type] ?? "Unknown" });
+    if (end > off + 1) f.rest(off + 1, end);
+    return;
+  }
+  if (!need(f, name, off, end, IGMP_HEADER_LEN, "IGMP message")) return;
   const attrs: Record<string, unknown> = {
     Version: version,
     Type: type,
-    Type_Name: TYPE_NAMES[type] ?? "Unknown",
-    Max_Response_Time: version === 3
-      ? (type === IGMP_TYPE.QUERY ? igmpCode(maxResp) : null)
-      : maxResp,
+    Type_Name: TYPE_NAMES[type],
+    Max_Response_Time: version === 1
+      ? null
+      : version === 2
+      ? maxResp
+      : type === IGMP_TYPE.QUERY
+      ? igmpCode(maxResp)
+      : null,
     Checksum: u16(b, off + OFF.CHECKSUM),
     Checksum_Status: isFragmented(f) ? "unverified" : verifyPlain(b, off, end, f.capEnd),
-    Group_Address: version === 3 && type === IGMP_TYPE.V3_REPORT ? null : ipv4(b, off + OFF.GROUP),
+    Group_Address: type === IGMP_TYPE.V3_REPORT ? null : ipv4(b, off + OFF.GROUP),
   };
   f.layer(name, attrs);
-  if (version !== 3) {
-    if (end > off + IGMP_HEADER_LEN && version === 0) f.rest(off + IGMP_HEADER_LEN, end);
-    return;
-  }
+  if (version !== 3) return;
   if (type === IGMP_TYPE.QUERY) {
     if (!need(f, name, off, end, IGMPV3_QUERY_LEN, "IGMPv3 query")) return;
     const fl = b[off + OFF.Q_FLAGS];

@@ -5,10 +5,12 @@
  *   A total length past the frame is a fault; decoding goes on with what the frame has.
  *   Total length 0 is taken as TCP segmentation offload (the frame length is used), as
  *   Wireshark does, and recorded as a fault.
- * - Fragments: `f.sum.fragment` is set when MF is set or the offset is not 0. A
- *   non-first fragment (offset > 0) records its bytes as Payload and stops; a first
- *   fragment is decoded further, its transport checksum is "unverified".
- * - Version 6 under EtherType 0x0800 is decoded as IPv6 (Wireshark does the same).
+ * - Fragments: a non-first fragment (offset > 0) sets `f.sum.fragment`, records its
+ *   bytes as Payload and stops; a first fragment (MF, offset 0) is decoded further,
+ *   its transport checksum is "unverified" (it covers bytes of later fragments).
+ * - Fragment_Offset is the field's value in 8-byte units, as tshark 4 shows it.
+ * - A bogus version keeps only `Version` (a fault); version 6 under EtherType 0x0800
+ *   is then decoded as IPv6, as Wireshark does.
  */
 import type { Frame } from "./frame.ts";
 import { dispatch, ETHERTYPE, IP_PROTO, register } from "./registry.ts";
@@ -170,8 +172,13 @@ export function decodeIpv4(f: Frame, off: number, end: number): void {
   }
   const b = f.bytes;
   const version = b[off] >> 4;
-  if (version === 6) {
-    decodeIpv6(f, off, end);
+  if (version !== 4) {
+    // Like Wireshark: nothing after a bogus version is trusted; version 6 is decoded
+    // as IPv6 after this stub layer, anything else is left as Payload.
+    f.layer(name, { Version: version });
+    f.fault(name, `IP version ${version} is not 4`, off);
+    if (version === 6) f.call(decodeIpv6, off, end);
+    else f.rest(off, end);
     return;
   }
   if (!f.has(off, IPV4_HEADER_LEN)) {
@@ -179,12 +186,6 @@ export function decodeIpv4(f: Frame, off: number, end: number): void {
     return;
   }
   const hlen = (b[off] & 0x0f) * 4;
-  if (version !== 4) {
-    // Like Wireshark: nothing after a bogus version is trusted.
-    f.layer(name, { Version: version });
-    f.fault(name, `IP version ${version} is not 4`, off);
-    return;
-  }
   if (hlen < IPV4_HEADER_LEN) {
     f.layer(name, { Version: version, Header_Length: hlen });
     f.fault(name, `header length ${hlen} is below 20`, off);
@@ -251,6 +252,9 @@ export function decodeIpv4(f: Frame, off: number, end: number): void {
     return;
   }
   if (!f.has(off, hlen)) {
+    // Options cut short: a source route among them could name another final
+    // destination, so the destination is unknown (tshark omits it too).
+    delete attrs.Destination_Address;
     f.truncated(name, off + IPV4_HEADER_LEN);
     return;
   }
@@ -273,7 +277,8 @@ export function decodeIpv4(f: Frame, off: number, end: number): void {
   s.ipProto = proto;
   s.ipBytes = pktEnd - off;
   const fragmented = (ff & FLAG_MF) !== 0 || fragOffset !== 0;
-  if (fragmented) s.fragment = true;
+  // The flow tracker skips non-first fragments (no ports); a first fragment has them.
+  if (fragOffset !== 0) s.fragment = true;
   setIpContext(f, fragmented, dstOff);
   if (fragOffset !== 0) {
     // Not the first fragment: the bytes continue an upper-layer header we have not seen.

@@ -248,12 +248,23 @@ const JUMBO = { value: -1 };
 /** Decodes an IPv6 packet at `off`; `end` is where the parent's data ends on the wire. */
 export function decodeIpv6(f: Frame, off: number, end: number): void {
   const name = LAYER.IPV6;
-  if (!f.has(off, IPV6_HEADER_LEN)) {
+  if (!f.has(off, 1)) {
     f.truncated(name, off);
     return;
   }
   const b = f.bytes;
   const version = b[off] >> 4;
+  if (version !== 6) {
+    // Like Wireshark: nothing after a bogus version is trusted; the bytes are Payload.
+    f.layer(name, { Version: version });
+    f.fault(name, `IP version ${version} is not 6`, off);
+    f.rest(off, end);
+    return;
+  }
+  if (!f.has(off, IPV6_HEADER_LEN)) {
+    f.truncated(name, off);
+    return;
+  }
   const plen = u16(b, off + OFF.PAYLOAD_LENGTH);
   let nh = b[off + OFF.NEXT_HEADER];
   const exts: unknown[] = [];
@@ -271,10 +282,6 @@ export function decodeIpv6(f: Frame, off: number, end: number): void {
     Extension_Headers: exts,
   };
   f.layer(name, attrs);
-  if (version !== 6) {
-    f.fault(name, `IP version ${version} is not 6`, off);
-    return;
-  }
   // Payload length 0 before a Hop-by-Hop header may announce a jumbogram: bound by the
   // frame until the Jumbo Payload option is seen.
   const maybeJumbo = plen === 0 && nh === EXT.HOP_BY_HOP;
@@ -362,11 +369,9 @@ export function decodeIpv6(f: Frame, off: number, end: number): void {
         h.Fragment_Offset = fragOff;
         h.More_Fragments = more;
         h.Identification = u32(b, p + FRAG.ID);
-        if (fragOff !== 0 || more) {
-          fragmented = true;
-          s.fragment = true;
-        }
+        if (fragOff !== 0 || more) fragmented = true;
         if (fragOff !== 0) {
+          s.fragment = true;
           s.ipProto = nh;
           setIpContext(f, true, pseudoDst);
           f.rest(hEnd, pktEnd);

@@ -84,20 +84,22 @@ function nonInformation(control: number): string {
 
 /** Decodes an 802.2 LLC header at `off` whose PDU ends at `end` (from the 802.3 length). */
 export function decodeLlc(f: Frame, off: number, end: number): void {
-  if (!f.has(off, LLC_U_HEADER_LEN) || end - off < LLC_U_HEADER_LEN) {
-    shortHeader(f, LAYER.LLC, off, end, LLC_U_HEADER_LEN);
-    return;
-  }
   const b = f.bytes;
-  const dsap = b[off + OFF.DSAP];
-  const ssap = b[off + OFF.SSAP];
-  const c0 = b[off + OFF.CONTROL];
-  const isU = (c0 & U_FRAME_BITS) === U_FRAME_BITS;
+  const avail = f.limit(end) - off;
+  const isU = avail > OFF.CONTROL && (b[off + OFF.CONTROL] & U_FRAME_BITS) === U_FRAME_BITS;
   const hdrLen = isU ? LLC_U_HEADER_LEN : LLC_IS_HEADER_LEN;
-  if (!isU && (!f.has(off, hdrLen) || end - off < hdrLen)) {
+  if (avail < hdrLen) {
+    // Keep the SAPs that were there, as Wireshark does.
+    const partial: Record<string, unknown> = {};
+    if (avail > OFF.DSAP) partial.DSAP = b[off + OFF.DSAP];
+    if (avail > OFF.SSAP) partial.SSAP = b[off + OFF.SSAP];
+    if (avail > OFF.DSAP) f.layer(LAYER.LLC, partial);
     shortHeader(f, LAYER.LLC, off, end, hdrLen);
     return;
   }
+  const dsap = b[off + OFF.DSAP];
+  const ssap = b[off + OFF.SSAP];
+  const c0 = b[off + OFF.CONTROL];
   const control = isU ? c0 : c0 | (b[off + OFF.CONTROL + 1] << 8);
   f.layer(LAYER.LLC, {
     DSAP: dsap,

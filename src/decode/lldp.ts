@@ -224,9 +224,7 @@ export function decodeLldp(f: Frame, off: number, end: number): void {
       f.fault(LAYER.LLDP, `TLV ${type} length ${len} exceeds the frame`, p);
       return;
     }
-    // The mandatory TTL needs only its two bytes captured (see the TTL case).
-    const ttl = type === TLV.TTL && index === MANDATORY.length - 1;
-    if (!ttl && e > f.capEnd) {
+    if (e > f.capEnd) {
       f.truncated(LAYER.LLDP, p);
       return;
     }
@@ -242,27 +240,26 @@ export function decodeLldp(f: Frame, off: number, end: number): void {
       case TLV.CHASSIS_ID:
       case TLV.PORT_ID: {
         const port = type === TLV.PORT_ID;
-        if (len >= 1) lldp[port ? "Port_ID_Subtype" : "Chassis_ID_Subtype"] = b[d];
+        // A repeated ID TLV is checked like the first (Wireshark stops at an invalid one)
+        // but the first one stands.
+        const first = index <= MANDATORY.length;
+        if (first && len >= 2) lldp[port ? "Port_ID_Subtype" : "Chassis_ID_Subtype"] = b[d];
         const id = len >= 2 ? idValue(b, d, e, port) : null;
         if (id === null) {
           f.fault(LAYER.LLDP, `invalid ${port ? "Port" : "Chassis"} ID length ${len}`, p);
           return;
         }
-        lldp[port ? "Port_ID" : "Chassis_ID"] = id;
+        if (first) lldp[port ? "Port_ID" : "Chassis_ID"] = id;
         break;
       }
       case TLV.TTL:
         // Wireshark reads two bytes and moves on past them whatever a longer length says;
-        // a shorter one is malformed.
+        // a shorter one is malformed. A repeated TTL TLV is checked, the first one stands.
         if (len < TTL_LEN) {
           f.fault(LAYER.LLDP, `TTL length ${len} below 2`, p);
           return;
         }
-        if (!f.has(d, TTL_LEN)) {
-          f.truncated(LAYER.LLDP, p);
-          return;
-        }
-        lldp.TTL = v.getUint16(d);
+        lldp.TTL ??= v.getUint16(d);
         if (len !== TTL_LEN) f.fault(LAYER.LLDP, `TTL length ${len}, expected 2`, p);
         p = d + TTL_LEN;
         continue;

@@ -13,7 +13,7 @@
 import type { Frame } from "./frame.ts";
 import { hex, mac } from "./format.ts";
 import { asciiz } from "./l2_text.ts";
-import { LLC_SAP, register, SNAP } from "./registry.ts";
+import { ETHERTYPE, LLC_SAP, register, SNAP } from "./registry.ts";
 import { LAYER } from "./record.ts";
 import type { Layer } from "./record.ts";
 import { shortHeader, snapKey } from "./llc.ts";
@@ -88,6 +88,13 @@ export const BPDU_TYPE_TCN = 0x80;
 export const SAP_STP = 0x42;
 export const OUI_CISCO = 0x00000c;
 export const PID_PVST = 0x010b;
+/** Cisco root-link-query BPDUs (BackboneFast), dissected as BPDUs by Wireshark. */
+export const PID_RLQ_REQUEST = 0x0108;
+export const PID_RLQ_RESPONSE = 0x0109;
+/** Cisco "VLAN Bridge" BPDUs, also dissected as BPDUs by Wireshark. */
+export const PID_VLAN_BRIDGE = 0x010c;
+/** EtherType 0x8181, registered for BPDUs in Wireshark. */
+export const ETHERTYPE_STP = 0x8181;
 export const OUI_IEEE_802_1 = 0x0080c2;
 export const PID_802_1_BPDU = 0x000e;
 
@@ -210,12 +217,13 @@ function decodeBpdu(f: Frame, off: number, end: number, pvst: boolean): void {
 
 /** The MST extension (CIST fields and the MSTI configuration messages). */
 function decodeMst(f: Frame, stp: Layer, off: number, end: number): void {
-  if (!f.has(off, MST_MIN_LEN)) {
+  const v = f.view;
+  const b = f.bytes;
+  const avail = f.limit(end) - off;
+  if (avail < OFF.MST_CONFIG_FORMAT_SELECTOR + 1) {
     f.truncated(LAYER.STP, off + OFF.VERSION_3_LENGTH);
     return;
   }
-  const v = f.view;
-  const b = f.bytes;
   const v3len = v.getUint16(off + OFF.VERSION_3_LENGTH);
   const selector = b[off + OFF.MST_CONFIG_FORMAT_SELECTOR];
   let alt = false;
@@ -227,35 +235,61 @@ function decodeMst(f: Frame, stp: Layer, off: number, end: number): void {
     alt = true; // pre-standard Cisco layout: the selector byte holds the length
     mstiBytes = selector - VERSION_3_STATIC_LEN;
   } else mstiBytes = 0;
-  const nameOff = off + OFF.MST_CONFIG_NAME;
-  const cistOff = off + (alt ? ALT_OFF.CIST_BRIDGE_ID : OFF.CIST_BRIDGE_ID);
-  const costOff = off +
-    (alt ? ALT_OFF.CIST_INTERNAL_ROOT_PATH_COST : OFF.CIST_INTERNAL_ROOT_PATH_COST);
-  const mst: Layer = {
-    Version_3_Length: v3len,
-    Config_Format_Selector: selector,
-    Config_Name: asciiz(b, nameOff, nameOff + MST_CONFIG_NAME_LEN),
-    Config_Revision: v.getUint16(off + OFF.MST_CONFIG_REVISION),
-    Config_Digest: hex(
-      b,
-      off + OFF.MST_CONFIG_DIGEST,
-      off + OFF.MST_CONFIG_DIGEST + MST_CONFIG_DIGEST_LEN,
-    ),
-  };
-  // With a Version 3 Length of 0 and no pre-standard layout, where the CIST fields are
-  // is unknown: Wireshark shows neither, nor do we.
-  if (v3len !== 0 || alt) {
-    mst.CIST_Internal_Root_Path_Cost = v.getUint32(costOff);
-    mst.CIST_Bridge_ID = bridgeId(f, cistOff);
-  }
-  mst.CIST_Remaining_Hops = b[off + OFF.CIST_REMAINING_HOPS];
-  mst.MSTIs = [] as Layer[];
+  const mst: Layer = { Version_3_Length: v3len, Config_Format_Selector: selector };
   stp.MST = mst;
+  // The fixed part field by field, so a cut BPDU keeps what it has (as in Wireshark).
+  // With a Version 3 Length of 0 and no pre-standard layout, where the CIST cost and
+  // bridge are is unknown: Wireshark shows neither, nor do we.
+  const cist = v3len !== 0 || alt;
+  const cost = alt ? ALT_OFF.CIST_INTERNAL_ROOT_PATH_COST : OFF.CIST_INTERNAL_ROOT_PATH_COST;
+  const bridge = alt ? ALT_OFF.CIST_BRIDGE_ID : OFF.CIST_BRIDGE_ID;
+  const fields: [string, number, number, (at: number) => unknown][] = [
+    [
+      "Config_Name",
+      OFF.MST_CONFIG_NAME,
+      MST_CONFIG_NAME_LEN,
+      (at) => asciiz(b, at, at + MST_CONFIG_NAME_LEN),
+    ],
+    ["Config_Revision", OFF.MST_CONFIG_REVISION, 2, (at) => v.getUint16(at)],
+    [
+      "Config_Digest",
+      OFF.MST_CONFIG_DIGEST,
+      MST_CONFIG_DIGEST_LEN,
+      (at) => hex(b, at, at + MST_CONFIG_DIGEST_LEN),
+    ],
+  ];
+  if (cist) {
+    const costField: [string, number, number, (at: number) => unknown] = [
+      "CIST_Internal_Root_Path_Cost",
+      cost,
+      4,
+      (at) => v.getUint32(at),
+    ];
+    const bridgeField: [string, number, number, (at: number) => unknown] = [
+      "CIST_Bridge_ID",
+      bridge,
+      8,
+      (at) => bridgeId(f, at),
+    ];
+    fields.push(...(alt ? [bridgeField, costField] : [costField, bridgeField]));
+  }
+  fields.push(["CIST_Remaining_Hops", OFF.CIST_REMAINING_HOPS, 1, (at) => b[at]]);
+  for (const [name, at, len, read] of fields) {
+    if (avail < at + len) {
+      shortHeader(f, LAYER.STP, off, end, at + len);
+      return;
+    }
+    mst[name] = read(off + at);
+  }
+  mst.MSTIs = [] as Layer[];
   const list = mst.MSTIs as Layer[];
   const size = alt ? ALT_MSTI_LEN : MSTI_LEN;
+  // An MST (version 3) BPDU ends where its Version 3 Length says (Wireshark).
+  const version = b[off + OFF.VERSION];
+  const bpduEnd = version === 3 ? Math.min(end, off + OFF.MSTI + mstiBytes) : end;
   let p = off + OFF.MSTI;
   for (let left = mstiBytes; left > 0; left -= size, p += size) {
-    if (p + size > end) {
+    if (p + size > bpduEnd) {
       f.fault(LAYER.STP, "MSTI beyond the end of the BPDU", p);
       return;
     }
@@ -343,5 +377,9 @@ export function decodePvst(f: Frame, off: number, end: number): void {
 }
 
 register(LLC_SAP, SAP_STP, decodeStp);
+register(ETHERTYPE, ETHERTYPE_STP, decodeStp);
+register(SNAP, snapKey(OUI_CISCO, PID_RLQ_REQUEST), decodeStp);
+register(SNAP, snapKey(OUI_CISCO, PID_RLQ_RESPONSE), decodeStp);
+register(SNAP, snapKey(OUI_CISCO, PID_VLAN_BRIDGE), decodeStp);
 register(SNAP, snapKey(OUI_IEEE_802_1, PID_802_1_BPDU), decodeStp);
 register(SNAP, snapKey(OUI_CISCO, PID_PVST), decodePvst);

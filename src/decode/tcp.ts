@@ -249,6 +249,9 @@ export function decodeTcp(f: Frame, off: number, end: number): void {
       `header length ${hlen} exceeds the segment (${end - off} bytes)`,
       off + OFF.DATA_OFFSET,
     );
+    // The checksum still covers the whole segment; the payload length is unknown (tshark alike).
+    attrs.Checksum_Status = upperChecksum(f, off, end, IP_PROTO_TCP);
+    delete attrs.Payload_Length;
     return;
   }
   const payload = end - off - hlen;

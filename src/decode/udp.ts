@@ -32,6 +32,17 @@ export function decodeUdp(f: Frame, off: number, end: number): void {
   const dstPort = u16(b, off + OFF.DST_PORT);
   const length = u16(b, off + OFF.LENGTH);
   const checksum = u16(b, off + OFF.CHECKSUM);
+  const s = f.sum;
+  s.srcPort = srcPort;
+  s.dstPort = dstPort;
+  const ipPayload = end - off;
+  let udpEnd = off + length;
+  if (length < UDP_HEADER_LEN && !(length === 0 && s.ipVersion === 6 && ipPayload > 0xffff)) {
+    // A length below the header: nothing after it is trusted (tshark shows the same fields).
+    f.layer(name, { Source_Port: srcPort, Destination_Port: dstPort, Length: length });
+    f.fault(name, `length ${length} is below 8`, off + OFF.LENGTH);
+    return;
+  }
   const attrs: Record<string, unknown> = {
     Source_Port: srcPort,
     Destination_Port: dstPort,
@@ -41,17 +52,9 @@ export function decodeUdp(f: Frame, off: number, end: number): void {
     Payload_Length: 0,
   };
   f.layer(name, attrs);
-  const s = f.sum;
-  s.srcPort = srcPort;
-  s.dstPort = dstPort;
-  const ipPayload = end - off;
-  let udpEnd = off + length;
   let lengthOk = true;
-  if (length === 0 && s.ipVersion === 6 && ipPayload > 0xffff) {
-    udpEnd = end; // jumbogram
-  } else if (length < UDP_HEADER_LEN) {
-    f.fault(name, `length ${length} is below 8`, off + OFF.LENGTH);
-    return;
+  if (length === 0) {
+    udpEnd = end; // jumbogram (RFC 2675)
   } else if (length > ipPayload) {
     f.fault(name, `length ${length} exceeds the IP payload (${ipPayload} bytes)`, off + OFF.LENGTH);
     udpEnd = end;

@@ -21,14 +21,21 @@ function layerName(tpid: number): string {
   return tpid === TPID_8021AD ? LAYER.QINQ : LAYER.VLAN;
 }
 
-function tagAttrs(tci: number, type: number): Record<string, unknown> {
+/**
+ * After an 802.1Q tag, like after the Ethernet addresses, a value up to 1500 is an
+ * 802.3 length (LLC follows). Wireshark's 802.1ad dissector always takes an EtherType.
+ */
+function isLength(layer: string, type: number): boolean {
+  return layer === LAYER.VLAN && type <= MAX_8023_LENGTH;
+}
+
+function tagAttrs(layer: string, tci: number, type: number): Record<string, unknown> {
   const attrs: Record<string, unknown> = {
     Priority: tci >>> 13,
     DEI: (tci >>> 12) & 1,
     VLAN_ID: tci & 0x0fff,
   };
-  // Like the Ethernet header: a value up to 1500 is an 802.3 length, not an EtherType.
-  if (type <= MAX_8023_LENGTH) attrs.Length = type;
+  if (isLength(layer, type)) attrs.Length = type;
   else attrs.EtherType = type;
   return attrs;
 }
@@ -42,26 +49,29 @@ function next(
   end: number,
   typeOff: number,
 ): void {
-  if (type >= MIN_ETHERTYPE) dispatch(ETHERTYPE, type, f, off, end);
-  else if (type <= MAX_8023_LENGTH) {
-    decode8023Payload(f, layer, type, off, end, typeOff);
-  } else {
-    f.fault(layer, `invalid type/length 0x${type.toString(16)}`, typeOff);
-    f.rest(off, end);
-  }
+  // Everything else is an EtherType (1501-1535 too, as in Wireshark's tag dissectors).
+  if (isLength(layer, type)) decode8023Payload(f, layer, type, off, end, typeOff);
+  else dispatch(ETHERTYPE, type, f, off, end);
 }
 
 function makeTagDecoder(tpid: number) {
   const name = layerName(tpid);
   return (f: Frame, off: number, end: number): void => {
     if (!f.has(off, VLAN_TAG_LEN)) {
+      // Keep the TCI when only it was captured, as Wireshark does for 802.1Q tags.
+      if (f.has(off, 2) && name === LAYER.VLAN) {
+        const t = f.view.getUint16(off + OFF.TCI);
+        const attrs = tagAttrs(name, t, MIN_ETHERTYPE);
+        delete attrs.EtherType;
+        f.layer(name, attrs);
+      }
       f.truncated(name, off);
       return;
     }
     const tci = f.view.getUint16(off + OFF.TCI);
     const type = f.view.getUint16(off + OFF.TYPE);
     if (f.sum.vlanId < 0) f.sum.vlanId = tci & 0x0fff;
-    f.layer(name, tagAttrs(tci, type));
+    f.layer(name, tagAttrs(name, tci, type));
     next(f, name, type, off + VLAN_TAG_LEN, end, off + OFF.TYPE);
   };
 }
@@ -80,7 +90,7 @@ export function restoreStrippedTag(
 ): void {
   const name = layerName(tpid);
   if (f.sum.vlanId < 0) f.sum.vlanId = tci & 0x0fff;
-  const attrs = tagAttrs(tci, type);
+  const attrs = tagAttrs(name, tci, type);
   attrs.Restored = true;
   f.layer(name, attrs);
   next(f, name, type, off, end, off - 2);

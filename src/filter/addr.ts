@@ -56,6 +56,44 @@ export function parseIpv4(s: string, from = 0, to = s.length): number {
 }
 
 /**
+ * Reads the first `octets` (1-4) numbers of a record's dotted quad (as the decoders print
+ * it) as an unsigned 32-bit value with the rest zero, or -1 when the text does not start
+ * like a dotted quad (IPv6 text, hex). A CIDR match needs only the octets its prefix
+ * covers, so `10.0.0.0/8` reads 3 characters. The record side is trusted to be
+ * canonical (no leading-zero checks); it never throws.
+ *
+ * @example
+ * ```ts
+ * import { readIpv4Prefix } from "./src/filter/addr.ts";
+ * readIpv4Prefix("10.1.2.3", 1); // 0x0a000000
+ * ```
+ */
+export function readIpv4Prefix(s: string, octets: number): number {
+  const n = s.length;
+  let value = 0;
+  let octet = 0;
+  let digits = 0;
+  let done = 0;
+  for (let i = 0; i < n; i++) {
+    const d = s.charCodeAt(i) - CH_0;
+    if (d >= 0 && d <= 9) {
+      octet = octet * 10 + d;
+      if (++digits > 3) return -1;
+    } else if (d === CH_DOT - CH_0 && digits > 0 && octet <= 255 && done < 3) {
+      value = value * 256 + octet;
+      if (++done === octets) return value * IPV4_SHIFT[done];
+      octet = 0;
+      digits = 0;
+    } else return -1;
+  }
+  if (done !== 3 || digits === 0 || octet > 255) return -1;
+  return value * 256 + octet;
+}
+
+/** 256^(4-k): moves k octets read to the top of a 32-bit value. */
+const IPV4_SHIFT = [0x100000000, 0x1000000, 0x10000, 0x100, 1];
+
+/**
  * Parses IPv6 text (with `::` and an optional dotted IPv4 tail) into 8 16-bit groups
  * in `out`. Returns false when the text is not an IPv6 address. Allocates nothing.
  */

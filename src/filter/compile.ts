@@ -4,7 +4,14 @@
  * the returned closures compare numbers and interned strings and allocate nothing.
  */
 import type { PacketRecord } from "../decode/record.ts";
-import { canonicalIpv4, canonicalIpv6, canonicalMac, parseIpv4, parseIpv6 } from "./addr.ts";
+import {
+  canonicalIpv4,
+  canonicalIpv6,
+  canonicalMac,
+  parseIpv4,
+  parseIpv6,
+  readIpv4Prefix,
+} from "./addr.ts";
 import {
   attributeNames,
   layerOf,
@@ -17,7 +24,6 @@ import { closest } from "./suggest.ts";
 
 export type RecordPredicate = (rec: PacketRecord) => boolean;
 type ValuePred = (v: unknown) => boolean;
-type LayerPred = (layer: Record<string, unknown>) => boolean;
 
 /** A problem in a filter, at `path` inside it ("IPv4.Source_Address", "[1].TCP.Port[0]"). */
 export class FilterError extends Error {
@@ -74,6 +80,43 @@ function join(path: string, key: string): string {
   return path === "" ? key : `${path}.${key}`;
 }
 
+/**
+ * One condition of a filter object, as a statement of generated source that returns
+ * false when the condition fails. `cost` orders them (cheap first).
+ */
+interface Condition {
+  code: string;
+  cost: number;
+}
+
+/** Values the generated source refers to by name (`a0`, `a1`, ...). */
+class Args {
+  readonly values: unknown[] = [];
+  add(v: unknown): string {
+    this.values.push(v);
+    return `a${this.values.length - 1}`;
+  }
+}
+
+/** Generated filters made so far: each gets a distinct source text (see {@link generate}). */
+let generated = 0;
+
+/**
+ * Builds `function (rec) { <body> }` from source text with the property names written
+ * as literals. V8 compiles `o["IPv4"]` to a named property load, which stays fast on
+ * the many record shapes a capture produces, where a load through a variable key
+ * (`o[key]`) is several times slower. Every generated function gets a unique comment
+ * so V8 keeps its type feedback apart from other filters. Only names checked against
+ * the schema reach the source, quoted with JSON.stringify; values stay in `args`.
+ */
+function generate(body: string, args: Args): RecordPredicate {
+  const names = args.values.map((_, i) => `a${i}`);
+  const source = `"use strict"; /* netmon filter ${generated++} */\n` +
+    `return function filter(rec) {\n${body}\n  return true;\n};`;
+  const make = new Function(...names, source) as (...a: unknown[]) => RecordPredicate;
+  return make(...args.values);
+}
+
 function compileFilterObject(value: unknown, path: string): CompiledFilter {
   if (!isPlainObject(value)) {
     throw new FilterError(
@@ -82,13 +125,19 @@ function compileFilterObject(value: unknown, path: string): CompiledFilter {
     );
   }
   const keys = Object.keys(value);
-  const preds: RecordPredicate[] = [];
+  const args = new Args();
+  const loads: string[] = [];
+  const conds: Condition[] = [];
   let record: "packet" | "flow" = "packet";
-  for (const key of keys) {
+  for (const [i, key] of keys.entries()) {
     const p = join(path, key);
+    const k = JSON.stringify(key);
     if (Object.hasOwn(SCALARS, key)) {
-      const vp = compileValue(SCALARS[key], value[key], p);
-      preds.push((rec) => vp(rec[key]));
+      const vp = args.add(compileValue(SCALARS[key], value[key], p));
+      conds.push({
+        code: `  if (!${vp}(rec[${k}])) return false;`,
+        cost: valueCost(SCALARS[key], value[key]),
+      });
       continue;
     }
     const lo = layerOf(key);
@@ -98,7 +147,23 @@ function compileFilterObject(value: unknown, path: string): CompiledFilter {
     }
     const schema = SCHEMA[lo.name];
     if (schema.record === "flow") record = "flow";
-    preds.push(compileLayer(key, schema, value[key], p));
+    const attrs = compileAttributes(schema, value[key], p);
+    if (schema.list) {
+      // A list of layer objects (Decode_Errors): some element must match every attribute.
+      const m = args.add(listMatcher(attrs));
+      loads.push(
+        `  const l${i} = rec[${k}];\n  if (!Array.isArray(l${i}) || !${m}(l${i})) return false;`,
+      );
+      continue;
+    }
+    loads.push(
+      `  const l${i} = rec[${k}];\n  if (typeof l${i} !== "object" || l${i} === null) return false;`,
+    );
+    for (const at of attrs) {
+      const vp = args.add(at.match);
+      const test = at.names.map((n) => `${vp}(l${i}[${JSON.stringify(n)}])`).join(" || ");
+      conds.push({ code: `  if (!(${test})) return false;`, cost: at.cost });
+    }
   }
   if (record === "flow" && keys.length > 1) {
     const other = keys.find((k) => k !== "Flow");
@@ -107,45 +172,40 @@ function compileFilterObject(value: unknown, path: string): CompiledFilter {
       'a flow filter holds only "Flow" (flow records have no packet layers); use two filters',
     );
   }
-  return { record, match: all(preds) };
+  // Every layer first (a missing one fails fast), then the attributes, cheapest first.
+  conds.sort((x, y) => x.cost - y.cost);
+  const body = [...loads, ...conds.map((c) => c.code)].join("\n");
+  return { record, match: generate(body, args) };
 }
 
-function all(preds: RecordPredicate[]): RecordPredicate {
-  const n = preds.length;
-  if (n === 0) return () => true;
-  if (n === 1) return preds[0];
-  if (n === 2) {
-    const [a, b] = preds;
-    return (r) => a(r) && b(r);
-  }
-  return (r) => {
-    for (let i = 0; i < n; i++) if (!preds[i](r)) return false;
-    return true;
-  };
+/** One compiled attribute of a layer: matcher, the record attributes it reads, cost. */
+interface AttributeTest {
+  match: ValuePred;
+  /** One name, or the two an either-direction pseudo-attribute reads. */
+  names: string[];
+  cost: number;
 }
 
-function compileLayer(
-  key: string,
-  schema: LayerSchema,
-  value: unknown,
-  path: string,
-): RecordPredicate {
+function compileAttributes(schema: LayerSchema, value: unknown, path: string): AttributeTest[] {
   if (!isPlainObject(value)) {
     throw new FilterError(
       path,
       `expected an object of attributes ({} = layer present), got ${describe(value)}`,
     );
   }
-  const preds: LayerPred[] = [];
+  const out: AttributeTest[] = [];
   for (const attr of Object.keys(value)) {
     const p = join(path, attr);
     const either = schema.either !== undefined && Object.hasOwn(schema.either, attr)
       ? schema.either[attr]
       : null;
     if (either !== null) {
-      const [a, b] = either;
-      const vp = compileValue(schema.attrs[a], value[attr], p);
-      preds.push((l) => vp(l[a]) || vp(l[b]));
+      const kind = schema.attrs[either[0]];
+      out.push({
+        match: compileValue(kind, value[attr], p),
+        names: [either[0], either[1]],
+        cost: 2 * valueCost(kind, value[attr]),
+      });
       continue;
     }
     if (!Object.hasOwn(schema.attrs, attr)) {
@@ -154,34 +214,69 @@ function compileLayer(
         `unknown attribute; did you mean ${closest(attr, attributeNames(schema))}?`,
       );
     }
-    const vp = compileValue(schema.attrs[attr], value[attr], p);
-    preds.push((l) => vp(l[attr]));
+    const kind = schema.attrs[attr];
+    out.push({
+      match: compileValue(kind, value[attr], p),
+      names: [attr],
+      cost: valueCost(kind, value[attr]),
+    });
   }
-  const n = preds.length;
-  const layerMatch: LayerPred = n === 0 ? () => true : n === 1 ? preds[0] : (l) => {
-    for (let i = 0; i < n; i++) if (!preds[i](l)) return false;
+  return out.sort((x, y) => x.cost - y.cost);
+}
+
+/** Matches a list of layer objects when one element satisfies every attribute test. */
+function listMatcher(tests: AttributeTest[]): (list: unknown[]) => boolean {
+  const one = (o: Record<string, unknown>): boolean => {
+    for (const t of tests) {
+      let ok = false;
+      for (const n of t.names) if (t.match(o[n])) ok = true;
+      if (!ok) return false;
+    }
     return true;
   };
-  if (schema.list) {
-    return (rec) => {
-      const v = rec[key];
-      if (!Array.isArray(v)) return false;
-      for (let i = 0; i < v.length; i++) {
-        const e = v[i];
-        if (typeof e === "object" && e !== null && layerMatch(e as Record<string, unknown>)) {
-          return true;
-        }
-      }
-      return false;
-    };
-  }
-  return (rec) => {
-    const v = rec[key];
-    return typeof v === "object" && v !== null && layerMatch(v as Record<string, unknown>);
+  return (list) => {
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i];
+      if (typeof e === "object" && e !== null && one(e as Record<string, unknown>)) return true;
+    }
+    return false;
   };
 }
 
 const present: ValuePred = (v) => v !== undefined && v !== null;
+
+/**
+ * Rough cost of a value filter, so that a filter tests its cheap conditions (layer
+ * present, numbers) before the dear ones (CIDR parsing, structural matches). All
+ * conditions must hold, so the order changes the time, never the result.
+ */
+export function valueCost(kind: ValueKind, value: unknown): number {
+  if (isPlainObject(value) && Object.keys(value).length === 0) return 1;
+  const n = Array.isArray(value) ? value.length : 1;
+  switch (kind.kind) {
+    case "bool":
+      return n;
+    case "number":
+    case "string":
+    case "enum":
+    case "mac":
+      return 2 + n;
+    case "flags":
+      return 3 * n;
+    case "json":
+      return 20 * n;
+    case "ipv4":
+    case "ipv6":
+    case "ip": {
+      let c = 0;
+      for (const v of Array.isArray(value) ? value : [value]) {
+        const t = String(v);
+        c += !t.includes("/") ? 2 : t.includes(":") ? 30 : 10;
+      }
+      return c;
+    }
+  }
+}
 
 /** Compiles the filter value for an attribute of `kind`: scalar, list (any of) or `{}`. */
 export function compileValue(kind: ValueKind, value: unknown, path: string): ValuePred {
@@ -413,26 +508,33 @@ function ipMatcher(items: IpItem[]): ValuePred {
   }
   const has4 = exact4.length + nets4.length > 0;
   const has6 = exact6.length + nets6.length > 0;
-  const match4 = (s: string): boolean => {
-    for (let i = 0; i < exact4.length; i++) if (s === exact4[i]) return true;
-    if (nets4.length === 0) return false;
-    const a = parseIpv4(s);
-    if (a < 0) return false;
-    for (let i = 0; i < nets4.length; i++) if (((a & masks4[i]) >>> 0) === nets4[i]) return true;
-    return false;
-  };
-  const match6 = (s: string): boolean => {
-    for (let i = 0; i < exact6.length; i++) if (s === exact6[i]) return true;
-    if (nets6.length === 0 || !parseIpv6(s, SCRATCH6)) return false;
-    for (let i = 0; i < nets6.length; i++) {
-      if (prefixMatch(SCRATCH6, nets6[i], prefixes6[i])) return true;
-    }
-    return false;
-  };
+  const n4 = nets4.length;
+  const n6 = nets6.length;
+  const netsA = Float64Array.from(nets4);
+  const masksA = Uint32Array.from(masks4);
+  // Octets to read: as many as the longest prefix covers.
+  let octets = 1;
+  for (const it of items) {
+    if (!it.v6 && it.exact === null) octets = Math.max(octets, Math.ceil(it.prefix / 8));
+  }
+  // IPv4 first: a record's dotted quad either reads as a number or is IPv6 text.
   return (v) => {
     if (typeof v !== "string") return false;
-    if (v.indexOf(":") >= 0) return has6 && match6(v);
-    return has4 && match4(v);
+    if (has4) {
+      for (let i = 0; i < exact4.length; i++) if (v === exact4[i]) return true;
+      if (n4 > 0) {
+        const a = readIpv4Prefix(v, octets);
+        if (a >= 0) {
+          for (let i = 0; i < n4; i++) if (((a & masksA[i]) >>> 0) === netsA[i]) return true;
+          return false;
+        }
+      }
+    }
+    if (!has6) return false;
+    for (let i = 0; i < exact6.length; i++) if (v === exact6[i]) return true;
+    if (n6 === 0 || !parseIpv6(v, SCRATCH6)) return false;
+    for (let i = 0; i < n6; i++) if (prefixMatch(SCRATCH6, nets6[i], prefixes6[i])) return true;
+    return false;
   };
 }
 

@@ -25,8 +25,16 @@ export function editDistance(a: string, b: string): number {
   return d[rows - 1][cols - 1];
 }
 
+function commonPrefix(a: string, b: string): number {
+  a = a.toLowerCase();
+  b = b.toLowerCase();
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return i;
+}
+
 /**
- * The candidate closest to `name` (ties: first in `candidates`).
+ * The candidate closest to `name`; ties go to the longer common prefix, then the first.
  *
  * @example
  * ```ts
@@ -37,10 +45,13 @@ export function editDistance(a: string, b: string): number {
 export function closest(name: string, candidates: readonly string[]): string {
   let best = candidates[0] ?? "";
   let bestD = Infinity;
+  let bestP = -1;
   for (const c of candidates) {
     const d = editDistance(name, c);
-    if (d < bestD) {
+    const p = commonPrefix(name, c);
+    if (d < bestD || (d === bestD && p > bestP)) {
       bestD = d;
+      bestP = p;
       best = c;
     }
   }

@@ -173,13 +173,14 @@ export async function runCapture(job: CaptureJob): Promise<number> {
   source.close();
 
   const lines: string[] = [];
+  /** tcpdump's wording: "1 packet captured", "2 packets captured". */
+  const pk = (n: number) => `${n} packet${n === 1 ? "" : "s"}`;
+  lines.push(`${pk(counters.passed)} captured`);
   if (kstats !== null) {
-    lines.push(`${counters.passed} packets captured`);
-    lines.push(`${kstats.packets} packets received by filter`);
-    lines.push(`${kstats.drops} packets dropped by kernel`);
+    lines.push(`${pk(kstats.packets)} received by filter`);
+    lines.push(`${pk(kstats.drops)} dropped by kernel`);
   } else {
-    lines.push(`${counters.passed} packets captured`);
-    lines.push(`${counters.frames} packets read from file`);
+    lines.push(`${pk(counters.frames)} read from file`);
   }
   lines.push(
     `netmon: ${counters.filteredOut} filtered out, ${counters.selfExcluded} self-traffic excluded, ` +

@@ -46,6 +46,7 @@ const enc = new TextEncoder();
 /** Bytes an envelope can take at most (ids are short; numbers below 2^53). */
 const ENVELOPE_MAX = 256;
 const MAX_INITIAL_BUFFER = 16 << 20;
+const MIN_BUFFER = 64 << 10;
 
 /** Reads the envelope at the end of one record line (bytes without the newline), or null. */
 export function parseEnvelope(line: Uint8Array): Envelope | null {
@@ -148,6 +149,38 @@ export function cutBatches(data: Uint8Array, badBase = 0): CutResult {
   return { batches, badLines };
 }
 
+/**
+ * Reuses batch buffers: a closed batch's body is a view of a buffer of `size` bytes;
+ * once the batch was sent or spooled its buffer comes back here. Without this every
+ * batch leaves a multi-MiB ArrayBuffer for the garbage collector, which V8 collects
+ * only after tens of MiB of them piled up.
+ */
+export class BufferPool {
+  private free: ArrayBuffer[] = [];
+  constructor(public size: number, private readonly max = 4) {}
+
+  /** Changes the buffer size handed out (buffers of the old size are let go). */
+  resize(size: number): void {
+    if (size === this.size) return;
+    this.size = size;
+    this.free = [];
+  }
+
+  take(): Uint8Array {
+    const b = this.free.pop();
+    return b ? new Uint8Array(b) : new Uint8Array(this.size);
+  }
+
+  /** Returns a whole batch's buffer (views into other buffers are ignored). */
+  give(body: Uint8Array): void {
+    const buf = body.buffer;
+    if (!(buf instanceof ArrayBuffer) || buf.byteLength !== this.size || body.byteOffset !== 0) {
+      return;
+    }
+    if (this.free.length < this.max && !this.free.includes(buf)) this.free.push(buf);
+  }
+}
+
 export interface BatchLimits {
   records: number;
   bytes: number;
@@ -185,16 +218,24 @@ export class Batcher {
     readonly run: string,
     private readonly limits: BatchLimits,
     private readonly onClose: (b: Batch) => void,
+    /** Where batch buffers come from; bodies are then views into pool buffers. */
+    readonly pool: BufferPool = new BufferPool(MIN_BUFFER, 0),
   ) {
     const ids = `,"Agent_ID":${JSON.stringify(agent)},"Run_ID":${JSON.stringify(run)},"Sequence":`;
     this.prefixPacket = `"Netmon":{"Record_Type":"packet"${ids}`;
     this.prefixFlow = `"Netmon":{"Record_Type":"flow"${ids}`;
-    this.buf = new Uint8Array(this.initialSize());
+    this.buf = this.pool.take();
   }
 
-  /** A batch closes at `limits.bytes`; size the buffer for that (at most 16 MiB up front). */
-  private initialSize(): number {
-    return Math.min(this.limits.bytes + 64 * 1024, MAX_INITIAL_BUFFER);
+  /**
+   * Buffer size for the next batch: the last batch's size plus an eighth, rounded up to
+   * a power of two, between 64 KiB and what a batch closed by bytes needs (max 16 MiB).
+   */
+  private nextSize(lastLen: number): number {
+    const most = Math.min(this.limits.bytes + 64 * 1024, MAX_INITIAL_BUFFER);
+    let size = MIN_BUFFER;
+    while (size < lastLen + lastLen / 8 && size < most) size *= 2;
+    return Math.min(size, most);
   }
 
   /** Adds one record; returns false when it cannot be serialized (nothing changes then). */
@@ -250,13 +291,13 @@ export class Batcher {
       run: this.run,
       batch: this.batchSeq,
       part: "",
-      body: this.buf.slice(0, this.len),
+      body: this.buf.subarray(0, this.len),
       records: this.openRecords,
     };
+    this.pool.resize(this.nextSize(this.len));
+    this.buf = this.pool.take();
     this.len = 0;
     this.openRecords = 0;
-    // Do not keep a buffer grown for one huge batch.
-    if (this.buf.length > 2 * this.initialSize()) this.buf = new Uint8Array(this.initialSize());
     this.onClose(b);
   }
 }

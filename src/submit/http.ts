@@ -129,12 +129,8 @@ export class Submitter {
     const sig = signal ? AbortSignal.any([signal, timeout]) : timeout;
     let res: Response;
     try {
-      res = await fetch(url, {
-        method: "POST",
-        headers,
-        body: body as Uint8Array<ArrayBuffer>,
-        signal: sig,
-      });
+      headers["Content-Length"] = String(body.length);
+      res = await fetch(url, { method: "POST", headers, body: chunked(body), signal: sig });
     } catch (e) {
       const why = sig.aborted
         ? (timeout.aborted ? `no answer within ${this.opts.timeoutMs / 1000} s` : "aborted")
@@ -163,6 +159,25 @@ export class Submitter {
     }
     return out;
   }
+}
+
+/** Stream chunk size: fetch copies a plain Uint8Array body whole; a stream goes piecewise. */
+const CHUNK = 1 << 20;
+
+/** The body as a stream of views (no copy of the whole batch per request). */
+function chunked(body: Uint8Array): ReadableStream<Uint8Array> {
+  let off = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(c) {
+      if (off >= body.length) {
+        c.close();
+        return;
+      }
+      const end = Math.min(body.length, off + CHUNK);
+      c.enqueue(body.slice(off, end));
+      off = end;
+    },
+  });
 }
 
 async function gzip(data: Uint8Array): Promise<Uint8Array> {

@@ -15,7 +15,7 @@
 import type { PacketRecord } from "../decode/record.ts";
 import type { Settings } from "../config/settings.ts";
 import type { Logger } from "../log/mod.ts";
-import { type Batch, Batcher, batchKey } from "./batch.ts";
+import { type Batch, Batcher, batchKey, BufferPool } from "./batch.ts";
 import { Backoff, deliver, type Delivery, type Outcome, Submitter } from "./http.ts";
 import type { Segment, Spool } from "./spool.ts";
 import type { Identity } from "./identity.ts";
@@ -60,6 +60,11 @@ export interface ShipperCounters {
 
 type ServerState = "up" | "down" | "config";
 
+/** Memory a queued batch holds: its whole buffer (parts of a split batch: their bytes). */
+function memBytes(b: Batch): number {
+  return b.part === "" ? b.body.buffer.byteLength : b.body.length;
+}
+
 export class ShipperCore implements Shipper {
   readonly counters: ShipperCounters = {
     accepted: 0,
@@ -70,6 +75,7 @@ export class ShipperCore implements Shipper {
     dropped: {},
   };
   private readonly batcher: Batcher;
+  private readonly pool: BufferPool;
   private readonly sub: Submitter | null;
   private readonly queueMax: number;
   private readonly readyAt: number;
@@ -102,6 +108,10 @@ export class ShipperCore implements Shipper {
   private readonly acked = new Map<string, number>();
   private firstDeadLogged = false;
   private readonly startWaiting: number;
+  /** Peak memory figures sampled at each batch close (only with NETMON_DEBUG_MEM set). */
+  private readonly memPeak: Record<string, number> | null = Deno.env.get("NETMON_DEBUG_MEM")
+    ? { rss: 0, heapTotal: 0, heapUsed: 0, external: 0, pendingBytes: 0 }
+    : null;
 
   constructor(
     private readonly s: Settings,
@@ -110,11 +120,13 @@ export class ShipperCore implements Shipper {
     readonly id: Identity,
     requestTimeoutMs = REQUEST_TIMEOUT_MS,
   ) {
+    this.pool = new BufferPool(1 << 20, 4);
     this.batcher = new Batcher(
       id.agentId,
       id.runId,
       { records: s.batchRecords, bytes: s.batchBytes, seconds: s.batchSeconds },
       (b) => this.onBatch(b),
+      this.pool,
     );
     this.sub = s.serverUrl
       ? new Submitter({
@@ -162,8 +174,15 @@ export class ShipperCore implements Shipper {
   }
 
   private onBatch(b: Batch): void {
+    if (this.memPeak !== null) {
+      const m = Deno.memoryUsage();
+      for (const k of ["rss", "heapTotal", "heapUsed", "external"] as const) {
+        this.memPeak[k] = Math.max(this.memPeak[k], m[k]);
+      }
+      this.memPeak.pendingBytes = Math.max(this.memPeak.pendingBytes, this.pendingBytes);
+    }
     this.pending.push(b);
-    this.pendingBytes += b.body.length;
+    this.pendingBytes += memBytes(b);
     this.pump();
   }
 
@@ -172,6 +191,9 @@ export class ShipperCore implements Shipper {
   }
 
   ready(): Promise<void> {
+    if (this.hasRoom) return Promise.resolve();
+    // The open batch must not hold up a waiting reader (its timer does not keep us alive).
+    if (this.batcher.openRecords > 0) this.batcher.flush();
     if (this.hasRoom) return Promise.resolve();
     return new Promise((r) => this.readyWaiters.push(r));
   }
@@ -220,7 +242,7 @@ export class ShipperCore implements Shipper {
     while (this.pending.length > 0 && this.canSendLive()) {
       const b = this.pending.shift()!;
       this.pendingRecords -= b.records;
-      this.pendingBytes -= b.body.length;
+      this.pendingBytes -= memBytes(b);
       void this.sendLive(b);
     }
     if (this.pending.length > 0 && this.shouldSpool()) void this.spoolWriter();
@@ -237,12 +259,13 @@ export class ShipperCore implements Shipper {
         try {
           await this.spool.append(b);
           this.counters.spooled += b.records;
+          this.pool.give(b.body);
         } catch (e) {
           this.drop("spool write failed", b.records);
           this.log.error(`spool: cannot write ${this.spool.dir}: ${(e as Error).message}`);
         }
         this.pendingRecords -= b.records;
-        this.pendingBytes -= b.body.length;
+        this.pendingBytes -= memBytes(b);
         this.startDrain();
         this.notify();
       }
@@ -277,12 +300,14 @@ export class ShipperCore implements Shipper {
     }
     this.account(d);
     if (d.outcome.kind === "ok") {
+      // Whole, unsplit and acknowledged: the server read all of it, the buffer is free.
+      if (d.storedBatches === 1 && d.stored === b.records) this.pool.give(b.body);
       this.markUp();
     } else {
       this.markDown(d.outcome);
       for (const u of d.unsent) {
         this.pendingRecords += u.records;
-        this.pendingBytes += u.body.length;
+        this.pendingBytes += memBytes(u);
       }
       this.pending.unshift(...d.unsent);
     }
@@ -472,6 +497,10 @@ export class ShipperCore implements Shipper {
       Date.now() + 60_000,
     );
     await this.spool.close();
+    if (this.memPeak !== null) {
+      const mb = Object.entries(this.memPeak).map(([k, v]) => `${k} ${(v / 1048576).toFixed(0)}`);
+      this.log.info(`memory peaks at batch close (MiB): ${mb.join(", ")}`);
+    }
     return this.summary();
   }
 

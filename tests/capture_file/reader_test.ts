@@ -158,6 +158,38 @@ Deno.test({
 });
 
 Deno.test({
+  name: "pcapng: a second section in the other byte order brings its own interfaces",
+  ignore: noTshark,
+  async fn() {
+    const { pkts } = readFixture("dns_tcp.pcap");
+    const a = buildPcapng(pkts.slice(0, 4), { le: true, ifaces: [{ linkType: 1, name: "lo" }] });
+    const b = buildPcapng(pkts.slice(4).map((p) => ({ ...p, iface: 1 })), {
+      le: false,
+      ifaces: [{ linkType: 1, name: "x" }, { linkType: 1, name: "second", tsresol: 9 }],
+    });
+    const both = new Uint8Array(a.length + b.length);
+    both.set(a);
+    both.set(b, a.length);
+    const path = tmp(both, ".pcapng");
+    try {
+      const { frames, error } = await readAll(path);
+      assert.equal(error, null);
+      // tshark 4.0 decodes the ticks with the right interface (ns here) but names
+      // interfaces of later sections by their local id, so names are checked directly.
+      const want = tsharkFields(path, TS_FIELDS);
+      assert.equal(want.length, pkts.length);
+      assert.deepEqual(frames.map((g) => rowOf(g.meta)), want);
+      assert.deepEqual(frames.map((g) => g.meta.ifName), [
+        ...pkts.slice(0, 4).map(() => "lo"),
+        ...pkts.slice(4).map(() => "second"),
+      ]);
+    } finally {
+      Deno.removeSync(path);
+    }
+  },
+});
+
+Deno.test({
   name: "pcapng: Simple Packet Blocks carry length and data, no timestamp",
   ignore: noTshark,
   async fn() {

@@ -12,9 +12,16 @@ import { finish, Lab, signal, sleep, waitFor } from "./netns.ts";
 
 const SKIP = skipUnless({
   root: true,
-  tools: ["ip", "tcpdump", "tshark", "ncat", "ping", "bash", "trafgen"],
+  tools: ["ip", "ss", "tcpdump", "tshark", "ping", "bash", "trafgen"],
 });
 const DENO = Deno.execPath();
+/** One TCP connection on 10.77.0.2:5556, read to the end, then closed (a bounded sink). */
+const TCP_SINK = `const l = Deno.listen({ hostname: "10.77.0.2", port: 5556 });
+const c = await l.accept();
+l.close();
+const buf = new Uint8Array(4096);
+while ((await c.read(buf)) !== null);
+c.close();`;
 
 /** Fields compared frame by frame; tshark names, first occurrence. */
 const FIELDS = [
@@ -168,15 +175,7 @@ async function compareWithTcpdump(mode: "ring" | "recvmmsg"): Promise<void> {
     );
 
     // The known mix, from namespace a to b.
-    const server = lab.spawn(lab.nsB, [
-      "timeout",
-      "20",
-      "ncat",
-      "-l",
-      "10.77.0.2",
-      "5556",
-      "--recv-only",
-    ]);
+    const server = lab.spawn(lab.nsB, ["timeout", "20", DENO, "eval", TCP_SINK]);
     children.push(server);
     await waitFor("the TCP listener", () => lab.sh(lab.nsB, "ss -Hltn").includes("10.77.0.2:5556"));
     const script = `${tmp}/mix.sh`;

@@ -149,3 +149,33 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "an interface going down ends the capture: summary, one line naming it, exit 1",
+  ignore: skipUnless({ root: true, tools: ["ip"] }) !== null,
+  fn: async () => {
+    const lab = new Lab();
+    let nm: Deno.ChildProcess | null = null;
+    try {
+      lab.create();
+      const v = lab.veth("v", "10.83.0");
+      const ix = lab.ifindex(lab.nsB, v.b);
+      nm = lab.spawn(lab.nsB, [DENO, "run", "-A", MAIN, "capture", "-i", v.b, "--json"]);
+      await waitFor("netmon's socket", () => lab.packetSockets(lab.nsB, ix) >= 1);
+      lab.sh(lab.nsB, `ip link set ${v.b} down`);
+      const out = await finish(nm);
+      assert.equal(out.code, 1, out.stderr);
+      assert.match(out.stderr, /^0 packets captured$/m);
+      assert.match(
+        out.stderr,
+        new RegExp(`^netmon: interface '${v.b}' went down or disappeared \\(.+\\)$`, "m"),
+      );
+    } finally {
+      if (nm !== null) {
+        signal(nm, "SIGKILL");
+        await nm.status;
+      }
+      lab.destroy();
+    }
+  },
+});

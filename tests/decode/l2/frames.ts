@@ -50,8 +50,11 @@ export function decodeBytes(bytes: Uint8Array, wireLen = bytes.length): PacketRe
   return decodeFrame(decoder, new DataView(buf.buffer), buf, 8, meta);
 }
 
-/** Writes classic microsecond pcap (link type Ethernet) holding `frames`. */
-export function writePcap(path: string, frames: Uint8Array[]): void {
+/**
+ * Writes classic microsecond pcap (link type Ethernet) holding `frames`; `wireLens[i]`
+ * (when given and larger) is frame i's original length, as if a snap length cut it.
+ */
+export function writePcap(path: string, frames: Uint8Array[], wireLens: number[] = []): void {
   let size = 24;
   for (const f of frames) size += 16 + f.length;
   const out = new Uint8Array(size);
@@ -65,7 +68,7 @@ export function writePcap(path: string, frames: Uint8Array[]): void {
   frames.forEach((f, i) => {
     v.setUint32(p, i + 1, true);
     v.setUint32(p + 8, f.length, true);
-    v.setUint32(p + 12, f.length, true);
+    v.setUint32(p + 12, Math.max(f.length, wireLens[i] ?? 0), true);
     out.set(f, p + 16);
     p += 16 + f.length;
   });

@@ -1,14 +1,23 @@
 /**
  * Hostile input: layer-2 fixture frames with random bytes overwritten (seeded, so a
- * failure reproduces) must decode without a decoder exception, and every fault must
- * point inside the frame. A decoder that looped would hang this test.
+ * failure reproduces) must decode without a decoder exception, every fault must point
+ * inside the frame, and the malformed frames must still decode as tshark decodes them
+ * (compare.ts). A decoder that looped would hang this test.
  */
 import assert from "node:assert/strict";
 import { PCAPS } from "../../helpers/run.ts";
+import { HAVE_TSHARK } from "../../helpers/tshark.ts";
+import { decodeFile } from "../../helpers/decode_file.ts";
 import { openCaptureFile } from "../../../src/capture/file.ts";
-import { decodeBytes } from "./frames.ts";
+import { compareWithTshark } from "./compare.ts";
+import { decodeBytes, writePcap } from "./frames.ts";
 
 const FILES = [
+  "UDLD.pcap",
+  "arp-too-long-tha.pcap",
+  "ipv4_tcp_http_xml.pcap",
+  "lldp-infinite-loop-1.pcap",
+  "stp-heapoverflow-1.pcap",
   "3560_CDP.pcap",
   "LLDP_and_CDP.pcap",
   "802.1D_spanning_tree.pcap",
@@ -22,6 +31,8 @@ const FILES = [
   "dcb_pfc.pcap",
 ];
 const MUTATIONS_PER_FRAME = 40;
+/** Mutated frames per fixture frame compared with tshark (written to one pcap). */
+const TSHARK_MUTATIONS_PER_FRAME = 12;
 /** Mutations hit the first bytes, where the layer-2 headers and lengths are. */
 const MUTATED_SPAN = 120;
 
@@ -50,6 +61,19 @@ async function frames(path: string): Promise<Uint8Array[]> {
   return out;
 }
 
+/** Copies of `original` with 1-4 bytes overwritten, biased to 0x00/0xff (lengths, counts). */
+function mutate(original: Uint8Array, rand: () => number): Uint8Array {
+  const bytes = original.slice();
+  const span = Math.min(MUTATED_SPAN, bytes.length);
+  const flips = 1 + Math.floor(rand() * 4);
+  for (let k = 0; k < flips; k++) {
+    const r = rand();
+    const value = r < 0.3 ? 0 : r < 0.6 ? 0xff : Math.floor(rand() * 256);
+    bytes[Math.floor(rand() * span)] = value;
+  }
+  return bytes;
+}
+
 Deno.test("randomly corrupted layer-2 frames never throw and faults stay inside the frame", async () => {
   const rand = prng(0x12c0ffee);
   const failures: string[] = [];
@@ -57,15 +81,7 @@ Deno.test("randomly corrupted layer-2 frames never throw and faults stay inside 
   for (const name of FILES) {
     for (const [i, original] of (await frames(PCAPS + name)).entries()) {
       for (let m = 0; m < MUTATIONS_PER_FRAME; m++) {
-        const bytes = original.slice();
-        const span = Math.min(MUTATED_SPAN, bytes.length);
-        const flips = 1 + Math.floor(rand() * 4);
-        for (let k = 0; k < flips; k++) {
-          // bias towards 0x00 / 0xff / small values: lengths and counts are what break decoders
-          const r = rand();
-          const value = r < 0.3 ? 0 : r < 0.6 ? 0xff : Math.floor(rand() * 256);
-          bytes[Math.floor(rand() * span)] = value;
-        }
+        const bytes = mutate(original, rand);
         const wireLen = rand() < 0.2 ? bytes.length + Math.floor(rand() * 3000) : bytes.length;
         const rec = decodeBytes(bytes, wireLen);
         decoded++;
@@ -82,4 +98,34 @@ Deno.test("randomly corrupted layer-2 frames never throw and faults stay inside 
   }
   assert.ok(decoded > 1000);
   assert.deepEqual(failures.slice(0, 10), []);
+});
+
+Deno.test({
+  name: "randomly corrupted layer-2 frames decode as tshark decodes them",
+  ignore: !HAVE_TSHARK,
+  fn: async () => {
+    const rand = prng(0x5eed0007);
+    const mutated: Uint8Array[] = [];
+    const wireLens: number[] = [];
+    for (const name of FILES) {
+      for (const original of await frames(PCAPS + name)) {
+        for (let m = 0; m < TSHARK_MUTATIONS_PER_FRAME; m++) {
+          const bytes = mutate(original, rand);
+          // half of them also cut by a "snap length"
+          const cut = rand() < 0.5 ? Math.floor(rand() * bytes.length) : bytes.length;
+          mutated.push(bytes.subarray(0, cut));
+          wireLens.push(bytes.length);
+        }
+      }
+    }
+    const dir = await Deno.makeTempDir({ prefix: "netmon-l2-mut-" });
+    try {
+      const path = `${dir}/mutated.pcap`;
+      writePcap(path, mutated, wireLens);
+      const problems = compareWithTshark(path, await decodeFile(path));
+      assert.deepEqual(problems.slice(0, 10), [], `${problems.length} mismatches`);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });

@@ -111,7 +111,13 @@ export function pseudo6(src: string, dst: string, proto: number, len: number): B
 }
 
 /** Fills the checksum at `at` of an upper-layer segment given its pseudo-header. */
-export function withCsum(seg: Bytes, at: number, pseudo: Bytes, bad = false, zeroIsFfff = false): Bytes {
+export function withCsum(
+  seg: Bytes,
+  at: number,
+  pseudo: Bytes,
+  bad = false,
+  zeroIsFfff = false,
+): Bytes {
   let c = csum([...pseudo, ...seg]);
   if (zeroIsFfff && c === 0) c = 0xffff;
   put16(seg, at, bad ? c ^ 0x1111 : c);
@@ -522,6 +528,55 @@ for (
 ) {
   add(eth(0x86dd, ip6(src, dst, 17, udp6seg(1, 2, [], src, dst))));
 }
+
+// 63- malformed lengths inside the transport and message headers.
+// 63 TCP data offset 60 in a 20-byte segment; 64 UDP length 4; 65 UDP length 10 in 20 bytes.
+add(eth(0x0800, tcp4({ flags: ACK, dataOffset: 15 })));
+add(eth(0x0800, ip4({ proto: 17 }, udp(7, 8, [1, 2, 3, 4], 4))));
+{
+  const seg = udp(7, 8, [1, 2], 10);
+  withCsum(seg, 6, pseudo4(S4, D4, 17, 10));
+  add(eth(0x0800, ip4({ proto: 17 }, [...seg, ...Array(10).fill(0x77)])));
+}
+// 66 IPv4 options cut by the snap length (60-byte header, 30 bytes captured after Ethernet).
+add(eth(0x0800, udp4(1, 2, [], { options: [7, 39, 4, ...Array(36).fill(0), 1] })), 14 + 30);
+// 67-71 IGMP types besides membership messages: DVMRP, PIM v1, mtrace response, MRD advertisement, unassigned.
+for (const t of [0x13, 0x14, 0x1e, 0x30, 0x42]) {
+  const m = [t, 0, 0, 0, 0, 0, 0, 0, ...Array(8).fill(0)];
+  put16(m, 2, csum(m));
+  add(eth(0x0800, ip4({ proto: 2, dst: "224.0.0.4", ttl: 1 }, m)));
+}
+// 72 ICMP echo of 6 bytes; 73 IPv4 option with length 1.
+add(eth(0x0800, icmp4(8, 0, [0, 1], [])));
+add(eth(0x0800, udp4(1, 2, [], { options: [130, 1, 0, 0] })));
+// 74 IPv6 payload length 4 with a hop-by-hop header (needs 8); 75 ICMPv6 NS of 12 bytes.
+add(eth(0x86dd, ip6(S6, D6, 0, [58, 0, 1, 4, 0, 0, 0, 0], 4)));
+add(eth(0x86dd, ip6(S6, D6, 58, icmp6msg(135, 0, Array(8).fill(0)))));
+// 76 routing header type 0 with segments left 3 and one address.
+{
+  const m = icmp6msg(128, 0, [0, 1, 0, 1], S6, "2001:db8:9::9");
+  add(eth(0x86dd, ip6(S6, D6, 43, [58, 2, 0, 3, 0, 0, 0, 0, ...v6("2001:db8:9::9"), ...m])));
+}
+// 77 TCP SACK option of length 14; 78 MSS option of length 3.
+add(eth(0x0800, tcp4({ flags: ACK, options: [5, 14, ...be32(1), ...be32(2), ...be32(3), 0, 0] })));
+add(eth(0x0800, tcp4({ flags: SYN, options: [2, 3, 5, 1, 1, 1, 1, 0] })));
+// 79 MLDv2 report announcing 3 records with 1 present; 80 IGMPv3 report with 9 sources announced, 1 present.
+{
+  const rec = [4, 0, 0, 0, ...v6("ff02::db8")];
+  add(
+    eth(
+      0x86dd,
+      ip6("fe80::1", "ff02::16", 58, icmp6msg(143, 0, [0, 0, 0, 3, ...rec], "fe80::1", "ff02::16")),
+    ),
+  );
+  const m = [0x22, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 9, ...v4("232.1.1.1"), ...v4("10.1.1.1")];
+  put16(m, 2, csum(m));
+  add(eth(0x0800, ip4({ proto: 2, dst: "224.0.0.22", ttl: 1 }, m)));
+}
+
+// 81 IPv4 bytes under EtherType 0x86dd; 82 IPv6 bytes under EtherType 0x0800.
+add(eth(0x86dd, udp4(1, 2, text("four"))));
+add(eth(0x0800, ip6(S6, D6, 17, udp6seg(1, 2, text("six")))));
 
 function pcap(recs: Rec[]): Uint8Array {
   const out: number[] = [];

@@ -24,7 +24,9 @@ ip link add va$$ netns "$A" type veth peer name vb$$ netns "$B"
 ip -n "$A" link set lo up
 ip -n "$B" link set lo up
 ip -n "$A" link set va$$ up
-# Turn offloads off so checksums in the capture are final (tshark can check them).
+# With ethtool, offloads go off and checksums in the capture are final; without it the
+# packets A sends carry partial checksums ("bad" for tshark and netmon alike), as
+# captures taken on a sending host do.
 ip netns exec "$A" ethtool -K va$$ tx off rx off tso off gso off gro off >/dev/null 2>&1 || true
 ip netns exec "$B" ethtool -K vb$$ tx off rx off tso off gso off gro off >/dev/null 2>&1 || true
 ip netns exec "$A" tcpdump -i va$$ -U -w "$OUT/netns.pcap" >/dev/null 2>&1 &

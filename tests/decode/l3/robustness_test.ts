@@ -100,7 +100,9 @@ function rng(seed: number): () => number {
 /** True when the frame carries IPv4 or IPv6 (possibly after VLAN tags). */
 function isIp(d: Uint8Array): boolean {
   let o = 12;
-  while (o + 2 <= d.length && (d[o] === 0x81 || d[o] === 0x88 || d[o] === 0x91) && d[o + 1] !== 0x06) o += 4;
+  while (
+    o + 2 <= d.length && (d[o] === 0x81 || d[o] === 0x88 || d[o] === 0x91) && d[o + 1] !== 0x06
+  ) o += 4;
   const t = o + 2 <= d.length ? (d[o] << 8) | d[o + 1] : 0;
   return t === 0x0800 || t === 0x86dd;
 }
@@ -149,7 +151,10 @@ for (const file of captures()) {
         }
         const cut = rand() < 0.3 ? Math.floor(rand() * copy.length) : copy.length;
         const wire = rand() < 0.2 ? Math.floor(rand() * 3000) : fr.wireLen;
-        const p = check(decodeBoth(copy, Math.min(cut, wire), wire), `frame ${i + 1} mutation ${m}`);
+        const p = check(
+          decodeBoth(copy, Math.min(cut, wire), wire),
+          `frame ${i + 1} mutation ${m}`,
+        );
         if (p) problems.push(p);
         decoded++;
       }

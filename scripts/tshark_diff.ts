@@ -1,0 +1,827 @@
+/**
+ * Differential comparison of netmon's decoders with tshark, frame by frame.
+ *
+ * Every capture is decoded by netmon (the capture file reader and decodeFrame, as
+ * tests/helpers/decode_file.ts does) and by `tshark -T fields`, and the fields of
+ * {@link TABLE} are compared. Mismatches print as `file#frame field: netmon=X tshark=Y`,
+ * then a summary; the exit status is 1 when anything disagrees.
+ *
+ * Usage:
+ *   deno run -A scripts/tshark_diff.ts [--max N] [--quiet] FILE...
+ *     --max N   print at most N mismatch lines per file (default 50; all are counted)
+ *     --quiet   print only the per-file summaries
+ *
+ * The comparison rules (see docs/conformance.md for the reasons):
+ * - tshark runs with checksum verification on (ip/tcp/udp), absolute TCP sequence
+ *   numbers, and IPv4/IPv6 reassembly and TCP desegmentation off: netmon decodes each
+ *   frame on its own, so a first fragment is decoded as far as it goes in both.
+ * - Values are compared after normalisation: numbers as decimal (tshark prints many
+ *   in hex), booleans as 1/0, IPv6 addresses as 8 full groups, checksum status codes
+ *   0 bad, 1 good, 2 unverified, 3 "not present" = absent, 4 "illegal" = bad.
+ * - Repeated fields (stacked tags, IP in IP, options) are compared as ordered lists.
+ * - Protocol chains: netmon's layers (ICMP error quotes counted as the layers they
+ *   summarise) are matched against tshark's frame.protocols. Where tshark goes deeper
+ *   than netmon (tunnels such as GRE or VXLAN, application payloads, the full quoted
+ *   datagram of an ICMP error), only the occurrences netmon has are compared for the
+ *   protocols tshark found deeper. Where netmon stops before a protocol it decodes
+ *   without having recorded a decode error at that point, that is a `layers` mismatch.
+ * - Besides fields: a frame whose decoder threw (a "decoder error" Decode_Error) is
+ *   `netmon.exception`; a record that does not survive JSON.stringify/parse
+ *   unchanged (undefined, NaN, bigint, integers past 2^53) is `netmon.json`.
+ *
+ * @example
+ * ```ts
+ * const r = await diffCapture("fixtures/pcaps/dns_udp.pcap");
+ * console.log(r.frames, r.mismatches.length);
+ * ```
+ */
+import { openCaptureFile } from "../src/capture/file.ts";
+import { decodeFrame, newDecoder } from "../src/decode/mod.ts";
+import type { PacketRecord } from "../src/decode/record.ts";
+import { CHECKSUM_PREFS } from "../tests/helpers/tshark.ts";
+
+type L = Record<string, unknown>;
+
+/** How both sides' text is normalised before comparing. */
+type Kind = "num" | "text" | "mac" | "ip6" | "bool" | "status";
+
+/** One row of the mapping table: a netmon record key and the tshark field that shows it. */
+export interface Row {
+  /**
+   * netmon key: `Layer.Attr[.Sub]`; the layer matches every occurrence (`Layer`,
+   * `Layer_2`...); `[]` after a segment flattens a list (`TCP.Options[].Kind`);
+   * `a|b` (same layer) takes the values of both, in that order, per occurrence.
+   */
+  key: string;
+  /** tshark field; alternatives `a|b` (per frame the first non-empty one is used). */
+  tshark: string;
+  kind: Kind;
+  /** Turns netmon's value into the compared one (e.g. a flags object into its bits). */
+  conv?: (v: unknown, layer: L) => unknown;
+  /** Attribute of an ICMP/ICMPv6 error's `Quoted` summary holding the same field. */
+  quoted?: string;
+  /** When false for a layer occurrence, the row is not compared in that frame. */
+  when?: (layer: L) => boolean;
+  /** Frames where this row is not compared (documented representation differences). */
+  skip?: (rec: PacketRecord) => boolean;
+}
+
+/** netmon layer key -> the tshark protocol name in frame.protocols. */
+export const LAYER_PROTO: Record<string, string> = {
+  Ethernet: "eth",
+  ISL: "eth", // tshark's eth dissector shows the ISL header as a first "eth"
+  SLL: "sll",
+  "802.1Q": "vlan",
+  "802.1ad": "ieee8021ad",
+  LLC: "llc",
+  SNAP: "llc",
+  STP: "stp",
+  ARP: "arp",
+  IPv4: "ip",
+  IPv6: "ipv6",
+  ICMP: "icmp",
+  ICMPv6: "icmpv6",
+  IGMP: "igmp",
+  TCP: "tcp",
+  UDP: "udp",
+  CDP: "cdp",
+  LLDP: "lldp",
+};
+/** tshark protocol names that are part of a netmon layer rather than a layer of their own. */
+const SKIP_PROTOS = new Set([
+  "ethertype",
+  "ipv6.hopopts",
+  "ipv6.routing",
+  "ipv6.fraghdr",
+  "ipv6.dstopts",
+  "ah",
+  "esp",
+  "_ws.malformed",
+  "_ws.short",
+  "_ws.expert",
+  "_ws.unreassembled",
+]);
+/** Extension headers as tshark names them in frame.protocols -> header number. */
+const EXT_PROTOS: Record<string, number> = {
+  "ipv6.hopopts": 0,
+  "ipv6.routing": 43,
+  "ipv6.fraghdr": 44,
+  "ipv6.dstopts": 60,
+  ah: 51,
+  esp: 50,
+};
+
+// ---- netmon value converters -------------------------------------------------------------
+
+const TCP_BITS = ["FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "AE"];
+/** TCP.Flags object (+ the 3 reserved bits) -> tshark's 12-bit tcp.flags. */
+const tcpFlags = (v: unknown, l: L) => {
+  const fl = v as Record<string, boolean>;
+  const bits = TCP_BITS.reduce((a, b, i) => a | (fl[b] ? 1 << i : 0), 0);
+  return bits | (Number(l.Reserved ?? 0) << 9);
+};
+/** IPv4.Flags object -> tshark's 3-bit ip.flags. */
+const ipFlags = (v: unknown) => {
+  const f = v as Record<string, boolean>;
+  return (f.Reserved ? 4 : 0) | (f.DF ? 2 : 0) | (f.MF ? 1 : 0);
+};
+/** DSCP and ECN -> the DS field byte. */
+const dsfield = (_v: unknown, l: L) => (Number(l.DSCP) << 2) | Number(l.ECN);
+/** "prio/ext/mac" bridge ids -> one part. */
+const idPart = (i: number) => (v: unknown) => {
+  const p = String(v).split("/");
+  return i === 2 ? p.slice(2).join("/") : Number(p[i]);
+};
+/** "00:00:0c" -> number. */
+const ouiNum = (v: unknown) => parseInt(String(v).replaceAll(":", ""), 16);
+const hexOf = (s: string) =>
+  Array.from(new TextEncoder().encode(s), (b) => b.toString(16).padStart(2, "0")).join("");
+/** LLDP ids: tshark shows the text subtypes (chassis 1,2,6,7; none for ports) as bytes. */
+const chassisId = (v: unknown, l: L) =>
+  [1, 2, 6, 7].includes(Number(l.Chassis_ID_Subtype)) ? hexOf(String(v)) : v;
+const STP_FLAG_BITS: Record<string, number> = {
+  Topology_Change_Ack: 0x80,
+  Agreement: 0x40,
+  Forwarding: 0x20,
+  Learning: 0x10,
+  Proposal: 0x02,
+  Topology_Change: 0x01,
+};
+const PORT_ROLES = ["Unknown", "Alternate or Backup", "Root", "Designated"];
+const stpFlags = (v: unknown, l: L) => {
+  let n = 0;
+  const f = v as Record<string, boolean>;
+  for (const [k, bit] of Object.entries(STP_FLAG_BITS)) if (f[k]) n |= bit;
+  if (typeof l.Port_Role === "string") n |= PORT_ROLES.indexOf(l.Port_Role) << 2;
+  return n;
+};
+/** Escapes as tshark -T fields does. */
+const tsText = (v: unknown) =>
+  String(v).replaceAll("\\", "\\\\").replaceAll("\n", "\\n").replaceAll("\r", "\\r")
+    .replaceAll("\t", "\\t");
+
+const igmpMember = (l: L) => l.Version !== 0;
+
+/** True when an IP header of the frame says the frame is a fragment (MF or an offset). */
+function fragmented(rec: PacketRecord): boolean {
+  for (const [k, v] of Object.entries(rec)) {
+    const l = v as L;
+    if (/^IPv4(_\d+)?$/.test(k)) {
+      if ((l.Flags as L | undefined)?.MF || Number(l.Fragment_Offset) > 0) return true;
+    } else if (/^IPv6(_\d+)?$/.test(k)) {
+      for (const h of (l.Extension_Headers as L[] | undefined) ?? []) {
+        if (h.Header_Type === 44 && (h.More_Fragments || Number(h.Fragment_Offset) > 0)) {
+          return true;
+        }
+      }
+    }
+  }
+  return false;
+}
+
+/**
+ * THE mapping table: netmon record key -> tshark field. Order is output order.
+ * Kinds: num (tshark hex or decimal), text, mac, ip6, bool (1/0), status (checksums).
+ */
+export const TABLE: Row[] = [
+  { key: "Ethernet.Source_Address", tshark: "eth.src", kind: "mac" },
+  { key: "Ethernet.Destination_Address", tshark: "eth.dst", kind: "mac" },
+  { key: "Ethernet.EtherType", tshark: "eth.type", kind: "num" },
+  { key: "Ethernet.Length", tshark: "eth.len", kind: "num" },
+  { key: "802.1Q.VLAN_ID", tshark: "vlan.id", kind: "num" },
+  { key: "802.1Q.Priority", tshark: "vlan.priority", kind: "num" },
+  { key: "802.1Q.DEI", tshark: "vlan.dei", kind: "num" },
+  { key: "802.1Q.EtherType", tshark: "vlan.etype", kind: "num" },
+  { key: "802.1ad.VLAN_ID", tshark: "ieee8021ad.id", kind: "num" },
+  { key: "802.1ad.Priority", tshark: "ieee8021ad.priority", kind: "num" },
+  { key: "LLC.DSAP", tshark: "llc.dsap", kind: "num" },
+  { key: "LLC.SSAP", tshark: "llc.ssap", kind: "num" },
+  { key: "LLC.Control", tshark: "llc.control", kind: "num" },
+  { key: "SNAP.OUI", tshark: "llc.oui", kind: "num", conv: ouiNum },
+  // tshark names the PID field after the OUI: llc.type (EtherType OUIs), llc.cisco_pid, llc.pid.
+  { key: "SNAP.Protocol_ID", tshark: "llc.pid|llc.cisco_pid|llc.type", kind: "num" },
+  { key: "ARP.Hardware_Type", tshark: "arp.hw.type", kind: "num" },
+  { key: "ARP.Protocol_Type", tshark: "arp.proto.type", kind: "num" },
+  { key: "ARP.Hardware_Size", tshark: "arp.hw.size", kind: "num" },
+  { key: "ARP.Protocol_Size", tshark: "arp.proto.size", kind: "num" },
+  { key: "ARP.Operation", tshark: "arp.opcode", kind: "num" },
+  { key: "ARP.Sender_Hardware_Address", tshark: "arp.src.hw_mac|arp.src.hw", kind: "text" },
+  { key: "ARP.Sender_Protocol_Address", tshark: "arp.src.proto_ipv4|arp.src.proto", kind: "text" },
+  { key: "ARP.Target_Hardware_Address", tshark: "arp.dst.hw_mac|arp.dst.hw", kind: "text" },
+  { key: "ARP.Target_Protocol_Address", tshark: "arp.dst.proto_ipv4|arp.dst.proto", kind: "text" },
+  // tshark's ip.version is shown for IPv6 headers too.
+  { key: "IPv4.Version|IPv6.Version", tshark: "ip.version", kind: "num", quoted: "Version" },
+  { key: "IPv4.Header_Length", tshark: "ip.hdr_len", kind: "num", quoted: "Header_Length" },
+  { key: "IPv4.DSCP", tshark: "ip.dsfield", kind: "num", conv: dsfield },
+  { key: "IPv4.Total_Length", tshark: "ip.len", kind: "num", quoted: "Total_Length" },
+  { key: "IPv4.Identification", tshark: "ip.id", kind: "num", quoted: "Identification" },
+  { key: "IPv4.Flags", tshark: "ip.flags", kind: "num", conv: ipFlags },
+  { key: "IPv4.Fragment_Offset", tshark: "ip.frag_offset", kind: "num" },
+  { key: "IPv4.TTL", tshark: "ip.ttl", kind: "num", quoted: "TTL" },
+  { key: "IPv4.Protocol", tshark: "ip.proto", kind: "num", quoted: "Protocol" },
+  { key: "IPv4.Checksum", tshark: "ip.checksum", kind: "num" },
+  { key: "IPv4.Checksum_Status", tshark: "ip.checksum.status", kind: "status" },
+  { key: "IPv4.Source_Address", tshark: "ip.src", kind: "text", quoted: "Source_Address" },
+  {
+    key: "IPv4.Destination_Address",
+    tshark: "ip.dst",
+    kind: "text",
+    quoted: "Destination_Address",
+  },
+  // tshark 4.0 shows options of unknown type only as text (no ip.opt.type).
+  {
+    key: "IPv4.Options[]",
+    tshark: "ip.opt.type",
+    kind: "num",
+    conv: (o) => (o as L).Name === "Unknown" ? undefined : (o as L).Type,
+  },
+  { key: "IPv6.Version", tshark: "ipv6.version", kind: "num", quoted: "Version" },
+  { key: "IPv6.Traffic_Class", tshark: "ipv6.tclass", kind: "num" },
+  { key: "IPv6.Flow_Label", tshark: "ipv6.flow", kind: "num" },
+  { key: "IPv6.Payload_Length", tshark: "ipv6.plen", kind: "num", quoted: "Payload_Length" },
+  { key: "IPv6.Next_Header", tshark: "ipv6.nxt", kind: "num", quoted: "Next_Header" },
+  { key: "IPv6.Hop_Limit", tshark: "ipv6.hlim", kind: "num", quoted: "Hop_Limit" },
+  { key: "IPv6.Source_Address", tshark: "ipv6.src", kind: "ip6", quoted: "Source_Address" },
+  {
+    key: "IPv6.Destination_Address",
+    tshark: "ipv6.dst",
+    kind: "ip6",
+    quoted: "Destination_Address",
+  },
+  { key: "TCP.Source_Port", tshark: "tcp.srcport", kind: "num", quoted: "Source_Port" },
+  { key: "TCP.Destination_Port", tshark: "tcp.dstport", kind: "num", quoted: "Destination_Port" },
+  // tshark has no tcp.seq_raw in an ICMP quote; tcp.seq is absolute here (prefs).
+  {
+    key: "TCP.Sequence_Number",
+    tshark: "tcp.seq_raw|tcp.seq",
+    kind: "num",
+    quoted: "Sequence_Number",
+  },
+  { key: "TCP.Acknowledgment_Number", tshark: "tcp.ack_raw", kind: "num" },
+  { key: "TCP.Header_Length", tshark: "tcp.hdr_len", kind: "num" },
+  { key: "TCP.Flags", tshark: "tcp.flags", kind: "num", conv: tcpFlags },
+  { key: "TCP.Window", tshark: "tcp.window_size_value", kind: "num" },
+  { key: "TCP.Checksum", tshark: "tcp.checksum", kind: "num" },
+  { key: "TCP.Checksum_Status", tshark: "tcp.checksum.status", kind: "status" },
+  { key: "TCP.Urgent_Pointer", tshark: "tcp.urgent_pointer", kind: "num" },
+  // A fragment's TCP payload is not the segment's: tshark does not say (docs/conformance.md).
+  { key: "TCP.Payload_Length", tshark: "tcp.len", kind: "num", skip: fragmented },
+  { key: "TCP.Options[].Kind", tshark: "tcp.option_kind", kind: "num" },
+  { key: "UDP.Source_Port", tshark: "udp.srcport", kind: "num", quoted: "Source_Port" },
+  { key: "UDP.Destination_Port", tshark: "udp.dstport", kind: "num", quoted: "Destination_Port" },
+  { key: "UDP.Length", tshark: "udp.length", kind: "num" },
+  { key: "UDP.Checksum", tshark: "udp.checksum", kind: "num" },
+  { key: "UDP.Checksum_Status", tshark: "udp.checksum.status", kind: "status" },
+  { key: "ICMP.Type", tshark: "icmp.type", kind: "num", quoted: "Type" },
+  { key: "ICMP.Code", tshark: "icmp.code", kind: "num", quoted: "Code" },
+  { key: "ICMP.Checksum_Status", tshark: "icmp.checksum.status", kind: "status" },
+  { key: "ICMPv6.Type", tshark: "icmpv6.type", kind: "num", quoted: "Type" },
+  { key: "ICMPv6.Code", tshark: "icmpv6.code", kind: "num", quoted: "Code" },
+  { key: "ICMPv6.Checksum_Status", tshark: "icmpv6.checksum.status", kind: "status" },
+  // IGMP Version 0 = not a membership message (DVMRP, PIM v1, mtrace, MRD): tshark hands
+  // those to other dissectors with their own fields; they are not compared.
+  { key: "IGMP.Version", tshark: "igmp.version", kind: "num", when: igmpMember },
+  { key: "IGMP.Type", tshark: "igmp.type", kind: "num", when: igmpMember },
+  // IGMPv1 has no Max Resp Time (unused byte): tshark shows none.
+  {
+    key: "IGMP.Max_Response_Time",
+    tshark: "igmp.max_resp",
+    kind: "num",
+    when: (l) => Number(l.Version) > 1,
+  },
+  {
+    key: "IGMP.Checksum_Status",
+    tshark: "igmp.checksum.status",
+    kind: "status",
+    when: igmpMember,
+  },
+  {
+    key: "IGMP.Group_Address|IGMP.Group_Records[].Multicast_Address",
+    tshark: "igmp.maddr",
+    kind: "text",
+    when: igmpMember,
+  },
+  { key: "STP.Protocol_Version", tshark: "stp.version", kind: "num" },
+  { key: "STP.BPDU_Type", tshark: "stp.type", kind: "num" },
+  { key: "STP.Flags", tshark: "stp.flags", kind: "num", conv: stpFlags },
+  { key: "STP.Root_ID", tshark: "stp.root.prio", kind: "num", conv: idPart(0) },
+  { key: "STP.Root_ID", tshark: "stp.root.hw", kind: "mac", conv: idPart(2) },
+  { key: "STP.Root_Path_Cost", tshark: "stp.root.cost", kind: "num" },
+  { key: "STP.Bridge_ID", tshark: "stp.bridge.prio", kind: "num", conv: idPart(0) },
+  { key: "STP.Bridge_ID", tshark: "stp.bridge.hw", kind: "mac", conv: idPart(2) },
+  { key: "STP.Port_ID", tshark: "stp.port", kind: "num" },
+  {
+    key: "LLDP.Chassis_ID",
+    tshark: "lldp.chassis.id.mac|lldp.chassis.id.ip4|lldp.chassis.id.ip6|lldp.chassis.id",
+    kind: "text",
+    conv: chassisId,
+  },
+  {
+    key: "LLDP.Port_ID",
+    tshark: "lldp.port.id.mac|lldp.port.id.ip4|lldp.port.id.ip6|lldp.port.id",
+    kind: "text",
+    conv: tsText,
+  },
+  { key: "LLDP.TTL", tshark: "lldp.time_to_live", kind: "num" },
+  { key: "CDP.Device_ID", tshark: "cdp.deviceid", kind: "text", conv: tsText },
+  { key: "CDP.Port_ID", tshark: "cdp.portid", kind: "text", conv: tsText },
+];
+
+/** The IPv6 (and IPv4 IPsec) extension header types, compared with frame.protocols. */
+export const EXT_FIELD = "ip.extension_headers";
+
+// ---- netmon side --------------------------------------------------------------------------
+
+/** One layer instance of a record, in decode order; quoted = a summary of an ICMP quote. */
+interface Inst {
+  layer: string;
+  proto: string;
+  obj: L;
+  quoted: boolean;
+}
+
+function quotedInsts(q: L, out: Inst[]): void {
+  if (q.Version === 4 && Number(q.Header_Length) < 20) {
+    // Like a real IPv4 header with a bogus IHL: nothing after it is trusted (nor dissected).
+    const obj = { Version: q.Version, Header_Length: q.Header_Length };
+    out.push({ layer: "IPv4", proto: "ip", obj, quoted: true });
+    return;
+  }
+  if (q.Version === 4) out.push({ layer: "IPv4", proto: "ip", obj: q, quoted: true });
+  else if (q.Version === 6) out.push({ layer: "IPv6", proto: "ipv6", obj: q, quoted: true });
+  else return;
+  const p = q.Protocol;
+  if (q.Source_Port !== undefined && (p === 6 || p === 17)) {
+    const layer = p === 6 ? "TCP" : "UDP";
+    out.push({ layer, proto: LAYER_PROTO[layer], obj: q, quoted: true });
+  } else if (q.ICMP_Type !== undefined) {
+    const layer = p === 58 ? "ICMPv6" : "ICMP";
+    const obj = { Type: q.ICMP_Type, Code: q.ICMP_Code };
+    out.push({ layer, proto: LAYER_PROTO[layer], obj, quoted: true });
+  }
+}
+
+/** The record's layers in order, ICMP error quotes expanded after their ICMP layer. */
+function instances(rec: PacketRecord): Inst[] {
+  const out: Inst[] = [];
+  for (const [k, v] of Object.entries(rec)) {
+    const layer = k.replace(/_\d+$/, "");
+    const proto = LAYER_PROTO[layer];
+    if (proto === undefined || v === null || typeof v !== "object") continue;
+    const obj = v as L;
+    out.push({ layer, proto, obj, quoted: false });
+    if (layer === "ICMP" || layer === "ICMPv6") {
+      if (obj.Quoted) quotedInsts(obj.Quoted as L, out);
+      for (const o of (obj.Options as L[] | undefined) ?? []) {
+        if (o.Quoted) quotedInsts(o.Quoted as L, out);
+      }
+    }
+  }
+  return out;
+}
+
+/** `Layer.A.B|Layer2.C` -> [{layer, path}]; layer names may contain dots (802.1Q). */
+function parseKey(key: string): { layer: string; path: string[] }[] {
+  return key.split("|").map((k) => {
+    const layer = Object.keys(LAYER_PROTO).find((l) => k.startsWith(l + "."));
+    if (layer === undefined) throw new Error(`unknown layer in table key ${k}`);
+    return { layer, path: k.slice(layer.length + 1).split(".") };
+  });
+}
+
+/** Values at `path` (segments; "x[]" flattens a list) below `obj`. */
+function valuesAt(obj: unknown, path: string[], out: unknown[]): void {
+  if (obj === undefined || obj === null) return;
+  if (path.length === 0) {
+    out.push(obj);
+    return;
+  }
+  const [seg, ...rest] = path;
+  const flat = seg.endsWith("[]");
+  const v = (obj as L)[flat ? seg.slice(0, -2) : seg];
+  if (flat) {
+    if (Array.isArray(v)) for (const e of v) valuesAt(e, rest, out);
+  } else valuesAt(v, rest, out);
+}
+
+// ---- normalisation ------------------------------------------------------------------------
+
+const STATUS = ["bad", "good", "unverified", "absent", "bad"];
+
+function expand6(s: string): string {
+  let text = s.toLowerCase();
+  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (v4) {
+    const n = v4.slice(1).map(Number);
+    text = text.slice(0, v4.index) + ((n[0] << 8) | n[1]).toString(16) + ":" +
+      ((n[2] << 8) | n[3]).toString(16);
+  }
+  const [head, tail] = text.includes("::") ? text.split("::") : [text, undefined];
+  const h = head ? head.split(":") : [];
+  const t = tail ? tail.split(":") : [];
+  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill("0"), ...t];
+  return groups.map((g) => g.padStart(4, "0")).join(":");
+}
+
+function normTshark(kind: Kind, v: string): string {
+  switch (kind) {
+    case "num":
+      if (/^0x[0-9a-f]+$/i.test(v)) return BigInt(v).toString();
+      if (/^-?\d+$/.test(v)) return BigInt(v).toString();
+      return v;
+    case "bool":
+      return v === "True" || v === "1" ? "1" : v === "False" || v === "0" ? "0" : v;
+    case "status":
+      return STATUS[Number(v)] ?? `status ${v}`;
+    case "mac":
+      return v.toLowerCase();
+    case "ip6":
+      return v.includes(":") ? expand6(v) : v;
+    default:
+      return v;
+  }
+}
+
+function normNetmon(kind: Kind, v: unknown): string {
+  if (typeof v === "boolean") return v ? "1" : "0";
+  const s = String(v);
+  if (kind === "mac") return s.toLowerCase();
+  if (kind === "ip6") return s.includes(":") ? expand6(s) : s;
+  if (kind === "num" && /^\d+$/.test(s)) return BigInt(s).toString();
+  return s;
+}
+
+// ---- the comparison -----------------------------------------------------------------------
+
+export interface Mismatch {
+  file: string;
+  /** 1-based frame number (0 for file-level problems). */
+  frame: number;
+  field: string;
+  netmon: string;
+  tshark: string;
+}
+
+export interface DiffResult {
+  file: string;
+  frames: number;
+  tsharkFrames: number;
+  mismatches: Mismatch[];
+  /** Frames where tshark decoded deeper than netmon (tunnels, payloads, full quotes). */
+  deeper: number;
+  /** Frames where netmon decoded past a fault at which tshark gave up. */
+  netmonDeeper: number;
+  /** Read errors: netmon's (e.g. file cut off) and tshark's stderr notes. */
+  netmonError?: string;
+  tsharkError?: string;
+  /** The records netmon produced (for further checks by callers). */
+  records: PacketRecord[];
+}
+
+/** Decodes every frame of `path`; keeps the records decoded before a read error. */
+export async function decodeCapture(
+  path: string,
+): Promise<{ records: PacketRecord[]; error?: string }> {
+  const records: PacketRecord[] = [];
+  let src;
+  try {
+    src = await openCaptureFile(path);
+  } catch (e) {
+    return { records, error: e instanceof Error ? e.message : String(e) };
+  }
+  const dec = newDecoder();
+  const ac = new AbortController();
+  try {
+    await src.run((view, bytes, off, meta) => {
+      records.push(decodeFrame(dec, view, bytes, off, meta));
+    }, { signal: ac.signal, ready: () => Promise.resolve() });
+    return { records };
+  } catch (e) {
+    return { records, error: e instanceof Error ? e.message : String(e) };
+  } finally {
+    src.close();
+  }
+}
+
+/** tshark options: checksums verified, absolute sequence numbers, no reassembly. */
+export const TSHARK_PREFS = [
+  ...CHECKSUM_PREFS,
+  "-o",
+  "tcp.relative_sequence_numbers:FALSE",
+  "-o",
+  "ip.defragment:FALSE",
+  "-o",
+  "ipv6.defragment:FALSE",
+  "-o",
+  "tcp.desegment_tcp_streams:FALSE",
+];
+
+const AGG = "\x1f";
+
+/** The tshark fields asked for, in column order (frame.protocols first). */
+function tsharkColumns(): string[] {
+  const cols = ["frame.protocols"];
+  for (const r of TABLE) {
+    for (const f of r.tshark.split("|")) if (!cols.includes(f)) cols.push(f);
+  }
+  return cols;
+}
+
+async function runTshark(
+  file: string,
+  cols: string[],
+): Promise<{ rows: string[][]; error?: string }> {
+  const args = ["-n", "-r", file, "-T", "fields", "-E", "separator=\t", "-E", "occurrence=a"];
+  args.push("-E", `aggregator=${AGG}`, "-E", "quote=n");
+  for (const c of cols) args.push("-e", c);
+  args.push(...TSHARK_PREFS);
+  const out = await new Deno.Command("tshark", {
+    args,
+    stdout: "piped",
+    stderr: "piped",
+    env: { HOME: "/tmp" },
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  const lines = text.split("\n");
+  if (lines[lines.length - 1] === "") lines.pop();
+  const err = new TextDecoder().decode(out.stderr).split("\n")
+    .filter((l) => l.trim() !== "" && !/^Running as user/.test(l)).join(" ");
+  if (!out.success && lines.length === 0) throw new Error(`tshark failed on ${file}: ${err}`);
+  return { rows: lines.map((l) => l.split("\t")), error: err === "" ? undefined : err };
+}
+
+/** Problem with a value for JSON, or null: undefined, non-finite, unsafe integers, bigint. */
+function jsonProblem(v: unknown, path: string): string | null {
+  if (v === null || typeof v === "string" || typeof v === "boolean") return null;
+  if (typeof v === "number") {
+    if (!Number.isFinite(v)) return `${path} is ${v}`;
+    if (Number.isInteger(v) && !Number.isSafeInteger(v)) return `${path} is past 2^53`;
+    return null;
+  }
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const p = jsonProblem(v[i], `${path}[${i}]`);
+      if (p) return p;
+    }
+    return null;
+  }
+  if (typeof v === "object") {
+    for (const [k, x] of Object.entries(v as L)) {
+      const p = jsonProblem(x, `${path}.${k}`);
+      if (p) return p;
+    }
+    return null;
+  }
+  return `${path} is a ${typeof v}`;
+}
+
+/**
+ * Extension header types in tshark's frame.protocols: ipv6.* names after an IPv6
+ * header (tshark also dissects IP protocol 0 after IPv4 as a Hop-by-Hop header, which
+ * netmon leaves as Payload), ah/esp after either IP version.
+ */
+function tsharkExt(protocols: string): string[] {
+  const out: string[] = [];
+  let ip = "";
+  for (const p of protocols.split(":")) {
+    if (p === "ip" || p === "ipv6") ip = p;
+    else if (p in EXT_PROTOS) {
+      if (ip === "ipv6" || p === "ah" || p === "esp") out.push(String(EXT_PROTOS[p]));
+    } else ip = "";
+  }
+  return out;
+}
+
+/** The protocol chain verdict of one frame. */
+interface Chain {
+  /** Protocols whose extra tshark occurrences (deeper than netmon) are not compared. */
+  lenient: Set<string>;
+  /** Protocols netmon decoded past a layer where it recorded a fault and tshark gave up. */
+  beyond: Set<string>;
+  deeper: boolean;
+  netmonDeeper: boolean;
+  problem?: { netmon: string; tshark: string };
+}
+
+function chainOf(insts: Inst[], protocols: string, rec: PacketRecord): Chain {
+  const all = protocols.split(":");
+  // tshark lists IGMP twice (igmp:igmp); one layer in netmon.
+  const t: { proto: string; idx: number }[] = [];
+  all.forEach((p, idx) => {
+    if (!Object.values(LAYER_PROTO).includes(p)) return;
+    if (p === "igmp" && t.length > 0 && t[t.length - 1].proto === "igmp") return;
+    if (p === "llc" && t.length > 0 && t[t.length - 1].proto === "llc") return;
+    t.push({ proto: p, idx });
+  });
+  // SNAP is part of tshark's llc.
+  const n = insts.filter((x, i) => !(x.layer === "SNAP" && insts[i - 1]?.proto === "llc"));
+  let c = 0;
+  while (c < n.length && c < t.length && n[c].proto === t[c].proto) c++;
+  const text = () => ({
+    netmon: n.map((x) => x.proto + (x.quoted ? "(quoted)" : "")).join(":"),
+    tshark: t.map((x) => x.proto).join(":"),
+  });
+  const none = new Set<string>();
+  const errLayers = ((rec.Decode_Errors as L[] | undefined) ?? []).map((e) =>
+    LAYER_PROTO[String(e.Layer)] ?? String(e.Layer)
+  );
+  if (c === n.length && c === t.length) {
+    return { lenient: none, beyond: none, deeper: false, netmonDeeper: false };
+  }
+  if (c === n.length) {
+    const lenient = new Set(t.slice(c).map((x) => x.proto));
+    const last = n[c - 1];
+    // What tshark dissected right after netmon's last layer.
+    const after = c === 0 ? 0 : t[c - 1].idx + 1;
+    const next = all.slice(after).find((p) => !SKIP_PROTOS.has(p));
+    const explained = next !== t[c].proto || // tshark went on with a protocol netmon does not decode
+      last?.quoted || // netmon summarises quoted datagrams
+      (last !== undefined && (last.layer === "ICMP" || last.layer === "ICMPv6") &&
+        (last.obj.Quoted !== undefined)) ||
+      errLayers.includes(t[c].proto) || (last !== undefined && errLayers.includes(last.proto)) ||
+      // netmon said which protocol it does not decode there (e.g. "IGMP type 0x13 (DVMRP)")
+      (rec.Payload as L | undefined)?.Unknown_Protocol !== undefined ||
+      (c === 0 && errLayers.length > 0);
+    const r = { lenient, beyond: none, deeper: true, netmonDeeper: false };
+    return explained ? r : { ...r, problem: text() };
+  }
+  if (c === t.length && (errLayers.includes(t[c - 1]?.proto) || errLayers.includes(n[c].proto))) {
+    // tshark gave up on a layer netmon recorded a fault on (or refused to show a layer
+    // netmon keeps with its fault, e.g. IPv6 with version 4): netmon went on.
+    const beyond = new Set(n.slice(c).map((x) => x.proto));
+    return { lenient: none, beyond, deeper: false, netmonDeeper: true };
+  }
+  return { lenient: none, beyond: none, deeper: false, netmonDeeper: false, problem: text() };
+}
+
+/** Compares one capture file with tshark. */
+export async function diffCapture(file: string): Promise<DiffResult> {
+  const cols = tsharkColumns();
+  const [dec, ts] = await Promise.all([decodeCapture(file), runTshark(file, cols)]);
+  const recs = dec.records;
+  const rows = ts.rows;
+  const mismatches: Mismatch[] = [];
+  const add = (frame: number, field: string, netmon: string, tshark: string) =>
+    mismatches.push({ file, frame, field, netmon, tshark });
+  if (rows.length !== recs.length) add(0, "frame.count", String(recs.length), String(rows.length));
+  const col = new Map(cols.map((c, i) => [c, i]));
+  let deeper = 0;
+  let netmonDeeper = 0;
+  for (let i = 0; i < recs.length; i++) {
+    const rec = recs[i];
+    const frame = i + 1;
+    for (const e of (rec.Decode_Errors as L[] | undefined) ?? []) {
+      if (String(e.Problem).startsWith("decoder error")) {
+        add(frame, "netmon.exception", String(e.Problem), "");
+      }
+    }
+    const jp = jsonProblem(rec, "record");
+    if (jp) add(frame, "netmon.json", jp, "");
+    else if (JSON.stringify(JSON.parse(JSON.stringify(rec))) !== JSON.stringify(rec)) {
+      add(frame, "netmon.json", "does not survive a JSON round trip", "");
+    }
+    if (i >= rows.length) continue;
+    const row = rows[i];
+    const cell = (f: string) => row[col.get(f)!] ?? "";
+    const insts = instances(rec);
+    const chain = chainOf(insts, cell("frame.protocols"), rec);
+    if (chain.deeper) deeper++;
+    if (chain.netmonDeeper) netmonDeeper++;
+    if (chain.problem) add(frame, "layers", chain.problem.netmon, chain.problem.tshark);
+    const errLayers = new Set(
+      ((rec.Decode_Errors as L[] | undefined) ?? []).map((e) => LAYER_PROTO[String(e.Layer)]),
+    );
+    for (const r of TABLE) {
+      if (r.skip?.(rec)) continue;
+      const keys = parseKey(r.key);
+      let partial = keys.some((k) => chain.lenient.has(LAYER_PROTO[k.layer]));
+      const ours: string[] = [];
+      const mine = (inst: Inst) => keys.some((k) => k.layer === inst.layer);
+      if (r.when && insts.some((x) => mine(x) && !x.quoted && !r.when!(x.obj))) continue;
+      for (const inst of insts) {
+        const paths = keys.filter((k) => k.layer === inst.layer).map((k) => k.path);
+        if (paths.length === 0) continue;
+        const vals: unknown[] = [];
+        if (inst.quoted) {
+          if (r.quoted === undefined) {
+            partial = true;
+            continue;
+          }
+          // A quote cut short lacks the field: tshark may still show it (partially).
+          if (inst.obj[r.quoted] === undefined) partial = true;
+          valuesAt(inst.obj, [r.quoted], vals);
+        } else for (const path of paths) valuesAt(inst.obj, path, vals);
+        for (const v of vals) {
+          const c = r.conv ? r.conv(v, inst.obj) : v;
+          if (c !== undefined) ours.push(normNetmon(r.kind, c));
+        }
+      }
+      const raw = r.tshark.split("|").map(cell).find((v) => v !== "") ?? "";
+      const theirs = raw === "" ? [] : raw.split(AGG).map((v) => normTshark(r.kind, v));
+      // On a layer netmon recorded a fault on, each side may stop earlier than the other
+      // (tshark at its first exception, netmon at its fault): compare the common prefix.
+      const faulted = keys.some((k) =>
+        errLayers.has(LAYER_PROTO[k.layer]) || chain.beyond.has(LAYER_PROTO[k.layer])
+      );
+      let a = ours;
+      let t = theirs;
+      if (faulted) {
+        const n = Math.min(a.length, t.length);
+        a = a.slice(0, n);
+        t = t.slice(0, n);
+      } else if (partial && a.length <= t.length) t = t.slice(0, a.length);
+      if (a.join(",") !== t.join(",")) add(frame, r.tshark, ours.join(","), theirs.join(","));
+    }
+    // Extension headers: tshark's frame.protocols against IPv4/IPv6 Extension_Headers.
+    const theirExt = tsharkExt(cell("frame.protocols"));
+    const ourExt: string[] = [];
+    let extPartial = chain.lenient.has("ipv6") || chain.lenient.has("ip");
+    for (const inst of insts) {
+      if (inst.layer !== "IPv4" && inst.layer !== "IPv6") continue;
+      if (inst.quoted) {
+        extPartial = true;
+        continue;
+      }
+      for (const h of (inst.obj.Extension_Headers as L[] | undefined) ?? []) {
+        ourExt.push(String(h.Header_Type));
+      }
+    }
+    const extCmp = extPartial && ourExt.length <= theirExt.length
+      ? theirExt.slice(0, ourExt.length)
+      : theirExt;
+    if (extCmp.join(",") !== ourExt.join(",")) {
+      add(frame, EXT_FIELD, ourExt.join(","), theirExt.join(","));
+    }
+  }
+  return {
+    file,
+    frames: recs.length,
+    tsharkFrames: rows.length,
+    mismatches,
+    deeper,
+    netmonDeeper,
+    netmonError: dec.error,
+    tsharkError: ts.error,
+    records: recs,
+  };
+}
+
+/** `file#frame field: netmon=X tshark=Y` */
+export function formatMismatch(m: Mismatch): string {
+  return `${m.file}#${m.frame} ${m.field}: netmon=${m.netmon} tshark=${m.tshark}`;
+}
+
+async function main(args: string[]): Promise<number> {
+  let max = 50;
+  let quiet = false;
+  const files: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "--max") max = Number(args[++i]);
+    else if (a === "--quiet") quiet = true;
+    else if (a === "-h" || a === "--help") {
+      console.log("usage: deno run -A scripts/tshark_diff.ts [--max N] [--quiet] FILE...");
+      return 0;
+    } else files.push(a);
+  }
+  if (files.length === 0 || !Number.isFinite(max)) {
+    console.error("usage: deno run -A scripts/tshark_diff.ts [--max N] [--quiet] FILE...");
+    return 2;
+  }
+  let frames = 0;
+  let total = 0;
+  let bad = 0;
+  const byField = new Map<string, number>();
+  for (const file of files) {
+    let r: DiffResult;
+    try {
+      r = await diffCapture(file);
+    } catch (e) {
+      console.log(`${file}#0 error: ${e instanceof Error ? e.message : e}`);
+      bad++;
+      continue;
+    }
+    frames += r.frames;
+    total += r.mismatches.length;
+    if (r.mismatches.length > 0) bad++;
+    if (!quiet) for (const m of r.mismatches.slice(0, max)) console.log(formatMismatch(m));
+    for (const m of r.mismatches) byField.set(m.field, (byField.get(m.field) ?? 0) + 1);
+    const notes = [
+      r.netmonError ? `netmon: ${r.netmonError}` : "",
+      r.tsharkError ? `tshark: ${r.tsharkError}` : "",
+    ].filter((s) => s !== "").join("; ");
+    console.log(
+      `# ${file}: ${r.frames} frames, ${r.mismatches.length} mismatches, ` +
+        `${r.deeper} decoded deeper by tshark, ${r.netmonDeeper} by netmon past a fault` +
+        (notes ? ` (${notes})` : ""),
+    );
+  }
+  const fields = [...byField].sort((a, b) => b[1] - a[1]).map(([f, n]) => `${f} ${n}`).join(", ");
+  console.log(
+    `# total: ${files.length} files, ${frames} frames, ${total} mismatches in ${bad} files` +
+      (fields ? ` (${fields})` : ""),
+  );
+  return total > 0 || bad > 0 ? 1 : 0;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
