@@ -7,9 +7,11 @@
  * then a summary; the exit status is 1 when anything disagrees.
  *
  * Usage:
- *   deno run -A scripts/tshark_diff.ts [--max N] [--quiet] FILE...
- *     --max N   print at most N mismatch lines per file (default 50; all are counted)
- *     --quiet   print only the per-file summaries
+ *   deno run -A scripts/tshark_diff.ts [--max N] [--quiet] [--explain] FILE...
+ *     --max N     print at most N mismatch lines per file (default 50; all are counted)
+ *     --quiet     print only the per-file summaries
+ *     --explain   also list the frames compared leniently (one side decoded deeper)
+ *     --strict    no leniency on layers netmon recorded a fault on (see CompareOptions)
  *
  * The comparison rules (see docs/conformance.md for the reasons):
  * - tshark runs with checksum verification on (ip/tcp/udp), absolute TCP sequence
@@ -400,7 +402,7 @@ function valuesAt(obj: unknown, path: string[], out: unknown[]): void {
   const flat = seg.endsWith("[]");
   const v = (obj as L)[flat ? seg.slice(0, -2) : seg];
   if (flat) {
-    if (Array.isArray(v)) for (const e of v) valuesAt(e, rest, out);
+    if (Array.isArray(v)) { for (const e of v) valuesAt(e, rest, out); }
   } else valuesAt(v, rest, out);
 }
 
@@ -471,6 +473,8 @@ export interface DiffResult {
   deeper: number;
   /** Frames where netmon decoded past a fault at which tshark gave up. */
   netmonDeeper: number;
+  /** One line per frame compared leniently (tshark or netmon went deeper), for --explain. */
+  explain: string[];
   /** Read errors: netmon's (e.g. file cut off) and tshark's stderr notes. */
   netmonError?: string;
   tsharkError?: string;
@@ -643,7 +647,8 @@ function chainOf(insts: Inst[], protocols: string, rec: PacketRecord): Chain {
       (rec.Payload as L | undefined)?.Unknown_Protocol !== undefined ||
       (c === 0 && errLayers.length > 0);
     const r = { lenient, beyond: none, deeper: true, netmonDeeper: false };
-    return explained ? r : { ...r, problem: text() };
+    // Unexplained: every field is compared strictly, so the missing values show too.
+    return explained ? r : { ...r, lenient: none, problem: text() };
   }
   if (c === t.length && (errLayers.includes(t[c - 1]?.proto) || errLayers.includes(n[c].proto))) {
     // tshark gave up on a layer netmon recorded a fault on (or refused to show a layer
@@ -655,11 +660,43 @@ function chainOf(insts: Inst[], protocols: string, rec: PacketRecord): Chain {
 }
 
 /** Compares one capture file with tshark. */
-export async function diffCapture(file: string): Promise<DiffResult> {
+export async function diffCapture(file: string, opts: CompareOptions = {}): Promise<DiffResult> {
+  const [dec, ts] = await Promise.all([decodeCapture(file), tsharkRows(file)]);
+  const cmp = compareRecords(file, dec.records, ts.rows, opts);
+  return {
+    file,
+    frames: dec.records.length,
+    tsharkFrames: ts.rows.length,
+    ...cmp,
+    netmonError: dec.error,
+    tsharkError: ts.error,
+    records: dec.records,
+  };
+}
+
+/** tshark's rows for `file`: one per frame, cells in the column order compareRecords expects. */
+export async function tsharkRows(file: string): Promise<{ rows: string[][]; error?: string }> {
+  return await runTshark(file, tsharkColumns());
+}
+
+export interface CompareOptions {
+  /**
+   * No leniency on faulted layers: every value tshark shows on a layer netmon recorded
+   * a Decode_Error on must be there in netmon too (lists how each side reads malformed
+   * data; expect many lines on truncated captures).
+   */
+  strict?: boolean;
+}
+
+/** Compares netmon's records of `file` with tshark's rows (see {@link tsharkRows}). */
+export function compareRecords(
+  file: string,
+  recs: PacketRecord[],
+  rows: string[][],
+  opts: CompareOptions = {},
+): { mismatches: Mismatch[]; deeper: number; netmonDeeper: number; explain: string[] } {
   const cols = tsharkColumns();
-  const [dec, ts] = await Promise.all([decodeCapture(file), runTshark(file, cols)]);
-  const recs = dec.records;
-  const rows = ts.rows;
+  const explain: string[] = [];
   const mismatches: Mismatch[] = [];
   const add = (frame: number, field: string, netmon: string, tshark: string) =>
     mismatches.push({ file, frame, field, netmon, tshark });
@@ -685,8 +722,12 @@ export async function diffCapture(file: string): Promise<DiffResult> {
     const cell = (f: string) => row[col.get(f)!] ?? "";
     const insts = instances(rec);
     const chain = chainOf(insts, cell("frame.protocols"), rec);
-    if (chain.deeper) deeper++;
-    if (chain.netmonDeeper) netmonDeeper++;
+    if (chain.deeper || chain.netmonDeeper) {
+      if (chain.deeper) deeper++;
+      else netmonDeeper++;
+      const who = chain.deeper ? "tshark deeper" : "netmon past a fault";
+      explain.push(`${file}#${frame} ${who}: ${cell("frame.protocols")}`);
+    }
     if (chain.problem) add(frame, "layers", chain.problem.netmon, chain.problem.tshark);
     const errLayers = new Set(
       ((rec.Decode_Errors as L[] | undefined) ?? []).map((e) => LAYER_PROTO[String(e.Layer)]),
@@ -720,9 +761,10 @@ export async function diffCapture(file: string): Promise<DiffResult> {
       const theirs = raw === "" ? [] : raw.split(AGG).map((v) => normTshark(r.kind, v));
       // On a layer netmon recorded a fault on, each side may stop earlier than the other
       // (tshark at its first exception, netmon at its fault): compare the common prefix.
-      const faulted = keys.some((k) =>
-        errLayers.has(LAYER_PROTO[k.layer]) || chain.beyond.has(LAYER_PROTO[k.layer])
-      );
+      const faulted = !opts.strict &&
+        keys.some((k) =>
+          errLayers.has(LAYER_PROTO[k.layer]) || chain.beyond.has(LAYER_PROTO[k.layer])
+        );
       let a = ours;
       let t = theirs;
       if (faulted) {
@@ -753,17 +795,7 @@ export async function diffCapture(file: string): Promise<DiffResult> {
       add(frame, EXT_FIELD, ourExt.join(","), theirExt.join(","));
     }
   }
-  return {
-    file,
-    frames: recs.length,
-    tsharkFrames: rows.length,
-    mismatches,
-    deeper,
-    netmonDeeper,
-    netmonError: dec.error,
-    tsharkError: ts.error,
-    records: recs,
-  };
+  return { mismatches, deeper, netmonDeeper, explain };
 }
 
 /** `file#frame field: netmon=X tshark=Y` */
@@ -774,18 +806,26 @@ export function formatMismatch(m: Mismatch): string {
 async function main(args: string[]): Promise<number> {
   let max = 50;
   let quiet = false;
+  let explain = false;
+  let strict = false;
   const files: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === "--max") max = Number(args[++i]);
     else if (a === "--quiet") quiet = true;
+    else if (a === "--explain") explain = true;
+    else if (a === "--strict") strict = true;
     else if (a === "-h" || a === "--help") {
-      console.log("usage: deno run -A scripts/tshark_diff.ts [--max N] [--quiet] FILE...");
+      console.log(
+        "usage: deno run -A scripts/tshark_diff.ts [--max N] [--quiet] [--explain] FILE...",
+      );
       return 0;
     } else files.push(a);
   }
   if (files.length === 0 || !Number.isFinite(max)) {
-    console.error("usage: deno run -A scripts/tshark_diff.ts [--max N] [--quiet] FILE...");
+    console.error(
+      "usage: deno run -A scripts/tshark_diff.ts [--max N] [--quiet] [--explain] FILE...",
+    );
     return 2;
   }
   let frames = 0;
@@ -795,7 +835,7 @@ async function main(args: string[]): Promise<number> {
   for (const file of files) {
     let r: DiffResult;
     try {
-      r = await diffCapture(file);
+      r = await diffCapture(file, { strict });
     } catch (e) {
       console.log(`${file}#0 error: ${e instanceof Error ? e.message : e}`);
       bad++;
@@ -804,7 +844,8 @@ async function main(args: string[]): Promise<number> {
     frames += r.frames;
     total += r.mismatches.length;
     if (r.mismatches.length > 0) bad++;
-    if (!quiet) for (const m of r.mismatches.slice(0, max)) console.log(formatMismatch(m));
+    if (!quiet) { for (const m of r.mismatches.slice(0, max)) console.log(formatMismatch(m)); }
+    if (explain) { for (const l of r.explain) console.log(l); }
     for (const m of r.mismatches) byField.set(m.field, (byField.get(m.field) ?? 0) + 1);
     const notes = [
       r.netmonError ? `netmon: ${r.netmonError}` : "",

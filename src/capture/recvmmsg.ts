@@ -114,7 +114,8 @@ export class MmsgReader {
     for (let i = 0; i < n; i++) {
       const m = i * MMSGHDR.SIZE + MMSGHDR.HDR;
       hv.setUint32(m + MSGHDR.NAMELEN, NAME_LEN, true);
-      hv.setBigUint64(m + MSGHDR.CONTROLLEN, BigInt(CONTROL_LEN), true);
+      // size_t fields below 2^32: the low word is the value, the high word stays 0.
+      hv.setUint32(m + MSGHDR.CONTROLLEN, CONTROL_LEN, true);
       hv.setInt32(m + MSGHDR.FLAGS, 0, true);
     }
   }
@@ -171,17 +172,19 @@ export class MmsgReader {
     meta.csumNotReady = false;
     // Control messages: timestamp and auxdata.
     const ctl = this.#ctlOff + i * CONTROL_LEN;
-    const ctlLen = Number(hv.getBigUint64(m + MMSGHDR.HDR + MSGHDR.CONTROLLEN, true));
+    // size_t / time_t fields read as two 32-bit words: no BigInt per frame.
+    const ctlLen = hv.getUint32(m + MMSGHDR.HDR + MSGHDR.CONTROLLEN, true);
     let c = ctl;
     while (c + CMSGHDR.DATA <= ctl + ctlLen) {
-      const len = Number(hv.getBigUint64(c + CMSGHDR.LEN, true));
+      const len = hv.getUint32(c + CMSGHDR.LEN, true);
       if (len < CMSGHDR.DATA) break;
       const level = hv.getInt32(c + CMSGHDR.LEVEL, true);
       const type = hv.getInt32(c + CMSGHDR.TYPE, true);
       const d = c + CMSGHDR.DATA;
       if (level === SOL_SOCKET && type === SCM_TIMESTAMPNS) {
-        meta.sec = Number(hv.getBigInt64(d + TIMESPEC.SEC, true));
-        meta.nsec = Number(hv.getBigInt64(d + TIMESPEC.NSEC, true));
+        meta.sec = hv.getUint32(d + TIMESPEC.SEC, true) +
+          hv.getUint32(d + TIMESPEC.SEC + 4, true) * 0x100000000;
+        meta.nsec = hv.getUint32(d + TIMESPEC.NSEC, true);
       } else if (level === SOL_PACKET && type === PACKET_AUXDATA) {
         const st = hv.getUint32(d + TPACKET_AUXDATA.STATUS, true);
         meta.wireLen = hv.getUint32(d + TPACKET_AUXDATA.LEN, true);

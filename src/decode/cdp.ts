@@ -244,6 +244,8 @@ export function decodeCdp(f: Frame, off: number, end: number): void {
       default:
         if (other === null) cdp.Other_TLVs = other = [];
         if (other.length < MAX_ITEMS) other.push({ Type: type, Length: len });
+        // Wireshark stops at an unknown TLV without a value; so do we.
+        if (len === TLV_HEADER_LEN) return;
     }
     p = tlvEnd;
   }

@@ -15,6 +15,8 @@ export { ETHERNET_HEADER_LEN, MAX_8023_LENGTH, MIN_ETHERTYPE };
 
 const OFF = { DST: 0, SRC: 6, TYPE: 12 } as const;
 const ETHERTYPE_ZERO = 0x0000;
+/** Transparent Ethernet Bridging: an Ethernet frame follows (as in GRE/NVGRE). */
+export const ETHERTYPE_TEB = 0x6558;
 /** Jumbo frames carrying 802.2 LLC (IEEE 802.3 EPD for LLC). */
 export const ETHERTYPE_JUMBO_LLC = 0x8870;
 /** Bridged Ethernet over SNAP (RFC 2684 / RFC 2427): OUI 0080c2, PIDs with and without FCS. */
@@ -129,9 +131,10 @@ function decodeIsl(f: Frame, off: number, end: number): void {
     f.rest(inner, end, `ISL type ${type}`);
     return;
   }
-  let innerEnd = length === 0
-    ? Math.max(inner, end - FCS_LEN)
-    : inner + length - ISL_AFTER_LENGTH - FCS_LEN;
+  // The frame's CRC is dropped only when there is room for a header before it.
+  const innerLen = length === 0 ? end - inner : length - ISL_AFTER_LENGTH;
+  let innerEnd = inner +
+    (innerLen >= ETHERNET_HEADER_LEN + FCS_LEN ? innerLen - FCS_LEN : innerLen);
   if (innerEnd > end) {
     f.fault(LAYER_ISL, `length ${length} exceeds the frame`, off + ISL_OFF.LENGTH);
     innerEnd = end;
@@ -148,5 +151,6 @@ function bridged(withFcs: boolean) {
 }
 
 register(ETHERTYPE, ETHERTYPE_JUMBO_LLC, decodeLlc);
+register(ETHERTYPE, ETHERTYPE_TEB, decodeEthernet);
 register(SNAP, snapKey(OUI_IEEE_802_1, PID_BRIDGED_ETH), bridged(false));
 register(SNAP, snapKey(OUI_IEEE_802_1, PID_BRIDGED_ETH_FCS), bridged(true));

@@ -194,8 +194,9 @@ export function icmpExtensions(
 /** Decodes an ICMP message at `off`; `end` is where the IP payload ends on the wire. */
 export function decodeIcmp(f: Frame, off: number, end: number): void {
   const name = LAYER.ICMP;
-  if (!need(f, name, off, end, 4, "ICMP header")) return;
   const b = f.bytes;
+  // Nothing is shown of a message shorter than type, code and checksum (tshark alike).
+  if (!need(f, name, off, end, 4, "ICMP header")) return;
   const type = b[off + OFF.TYPE];
   const code = b[off + OFF.CODE];
   const attrs: Record<string, unknown> = {

@@ -314,8 +314,14 @@ function addressList(f: Frame, p: number, end: number, n: number, what: string):
 /** Decodes an ICMPv6 message at `off`; `end` is where the IPv6 payload ends on the wire. */
 export function decodeIcmpv6(f: Frame, off: number, end: number): void {
   const name = LAYER.ICMPV6;
-  if (!need(f, name, off, end, 4, "ICMPv6 header")) return;
   const b = f.bytes;
+  if (off + 4 > end || !f.has(off, 4)) {
+    // Cut short: type and code when they fit (tshark alike).
+    const n = f.limit(end) - off;
+    if (n >= 1) f.layer(name, n >= 2 ? { Type: b[off], Code: b[off + 1] } : { Type: b[off] });
+    need(f, name, off, end, 4, "ICMPv6 header");
+    return;
+  }
   const type = b[off + OFF.TYPE];
   const code = b[off + OFF.CODE];
   const attrs: Record<string, unknown> = {

@@ -93,6 +93,7 @@ export function decodeIgmp(f: Frame, off: number, end: number): void {
   const name = LAYER.IGMP;
   if (!need(f, name, off, end, 1, "IGMP message")) return;
   const b = f.bytes;
+  const avail = f.limit(end) - off;
   const type = b[off + OFF.TYPE];
   const other = OTHER_PROTOCOLS[type];
   if (other !== undefined) {
@@ -127,7 +128,28 @@ export function decodeIgmp(f: Frame, off: number, end: number): void {
     if (end > off + 1) f.rest(off + 1, end);
     return;
   }
-  if (!need(f, name, off, end, IGMP_HEADER_LEN, "IGMP message")) return;
+  if (avail < IGMP_HEADER_LEN) {
+    // Cut short: the fields that fit (tshark alike).
+    const a: Record<string, unknown> = {
+      Version: version,
+      Type: type,
+      Type_Name: TYPE_NAMES[type],
+    };
+    if (avail >= 2 && version !== 1) {
+      a.Max_Response_Time = version === 2
+        ? maxResp
+        : type === IGMP_TYPE.QUERY
+        ? igmpCode(maxResp)
+        : null;
+    }
+    if (avail >= 4) {
+      a.Checksum = u16(b, off + OFF.CHECKSUM);
+      a.Checksum_Status = "unverified";
+    }
+    f.layer(name, a);
+    need(f, name, off, end, IGMP_HEADER_LEN, "IGMP message");
+    return;
+  }
   const attrs: Record<string, unknown> = {
     Version: version,
     Type: type,

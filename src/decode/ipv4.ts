@@ -13,6 +13,7 @@
  *   is then decoded as IPv6, as Wireshark does.
  */
 import type { Frame } from "./frame.ts";
+import type { Layer } from "./record.ts";
 import { dispatch, ETHERTYPE, IP_PROTO, register } from "./registry.ts";
 import { LAYER } from "./record.ts";
 import { hex, ipv4 } from "./format.ts";
@@ -163,6 +164,37 @@ export function decodeIpv4Options(f: Frame, off: number, end: number, layer: str
   return out;
 }
 
+/**
+ * The fields of a header cut after `n` bytes (n < 20), each one present when all its
+ * bytes are (tshark shows a cut header the same way). Not on the fast path.
+ */
+function partialIpv4(b: Uint8Array, off: number, n: number): Layer {
+  const a: Layer = { Version: b[off] >> 4, Header_Length: (b[off] & 0x0f) * 4 };
+  if (n > OFF.TOS) {
+    a.DSCP = b[off + OFF.TOS] >> 2;
+    a.ECN = b[off + OFF.TOS] & 3;
+  }
+  if (n >= OFF.ID) a.Total_Length = u16(b, off + OFF.TOTAL_LENGTH);
+  if (n >= OFF.FLAGS_FRAG) a.Identification = u16(b, off + OFF.ID);
+  if (n >= OFF.TTL) {
+    const ff = u16(b, off + OFF.FLAGS_FRAG);
+    a.Flags = {
+      Reserved: (ff & FLAG_RESERVED) !== 0,
+      DF: (ff & FLAG_DF) !== 0,
+      MF: (ff & FLAG_MF) !== 0,
+    };
+    a.Fragment_Offset = ff & FRAG_MASK;
+  }
+  if (n > OFF.TTL) a.TTL = b[off + OFF.TTL];
+  if (n > OFF.PROTOCOL) a.Protocol = b[off + OFF.PROTOCOL];
+  if (n >= OFF.SRC) {
+    a.Checksum = u16(b, off + OFF.CHECKSUM);
+    a.Checksum_Status = "unverified";
+  }
+  if (n >= OFF.DST) a.Source_Address = ipv4(b, off + OFF.SRC);
+  return a;
+}
+
 /** Decodes an IPv4 header at `off`; `end` is where the parent's data ends on the wire. */
 export function decodeIpv4(f: Frame, off: number, end: number): void {
   const name = LAYER.IPV4;
@@ -182,6 +214,7 @@ export function decodeIpv4(f: Frame, off: number, end: number): void {
     return;
   }
   if (!f.has(off, IPV4_HEADER_LEN)) {
+    f.layer(name, partialIpv4(b, off, f.capEnd - off));
     f.truncated(name, off);
     return;
   }

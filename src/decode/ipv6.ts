@@ -15,6 +15,7 @@
  *   (RFC 8200 8.1) in the pseudo-header.
  */
 import type { Frame } from "./frame.ts";
+import type { Layer } from "./record.ts";
 import { dispatch, ETHERTYPE, IP_PROTO, register } from "./registry.ts";
 import { LAYER } from "./record.ts";
 import { hex, ipv6 } from "./format.ts";
@@ -242,6 +243,22 @@ export function extensionName(type: number): string {
   return EXT_NAMES[type] ?? "Unknown";
 }
 
+/** The fields of a header cut after `n` bytes (0 < n < 40), each present when all its bytes are. */
+function partialIpv6(b: Uint8Array, off: number, n: number): Layer {
+  const a: Layer = { Version: b[off] >> 4 };
+  if (n >= 2) {
+    a.Traffic_Class = ((b[off] & 0x0f) << 4) | (b[off + 1] >> 4);
+    a.DSCP = ((b[off] & 0x0f) << 2) | (b[off + 1] >> 6);
+    a.ECN = (b[off + 1] >> 4) & 3;
+  }
+  if (n >= 4) a.Flow_Label = ((b[off + 1] & 0x0f) << 16) | u16(b, off + 2);
+  if (n >= OFF.NEXT_HEADER) a.Payload_Length = u16(b, off + OFF.PAYLOAD_LENGTH);
+  if (n > OFF.NEXT_HEADER) a.Next_Header = b[off + OFF.NEXT_HEADER];
+  if (n > OFF.HOP_LIMIT) a.Hop_Limit = b[off + OFF.HOP_LIMIT];
+  if (n >= OFF.DST) a.Source_Address = ipv6(b, off + OFF.SRC);
+  return a;
+}
+
 /** Jumbo Payload length seen by decodeOptions (-1 none); reused, decoders do not interleave. */
 const JUMBO = { value: -1 };
 
@@ -262,6 +279,7 @@ export function decodeIpv6(f: Frame, off: number, end: number): void {
     return;
   }
   if (!f.has(off, IPV6_HEADER_LEN)) {
+    f.layer(name, partialIpv6(b, off, f.capEnd - off));
     f.truncated(name, off);
     return;
   }

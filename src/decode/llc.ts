@@ -94,7 +94,7 @@ export function decodeLlc(f: Frame, off: number, end: number): void {
     if (avail > OFF.DSAP) partial.DSAP = b[off + OFF.DSAP];
     if (avail > OFF.SSAP) partial.SSAP = b[off + OFF.SSAP];
     if (avail > OFF.DSAP) f.layer(LAYER.LLC, partial);
-    shortHeader(f, LAYER.LLC, off, end, hdrLen);
+    shortHeader(f, LAYER.LLC, off, end, avail > OFF.CONTROL ? hdrLen : LLC_U_HEADER_LEN);
     return;
   }
   const dsap = b[off + OFF.DSAP];

@@ -3,7 +3,8 @@
  *
  * TLV header: 7-bit type, 9-bit length (of the value). The LLDPDU must start with
  * Chassis ID, Port ID and TTL in that order; as in Wireshark (packet-lldp.c) a PDU
- * that does not is recorded as a fault and not decoded further. Decoding stops at
+ * that does not, or a TLV too short for its own fields, is recorded as a fault and
+ * not decoded further. Decoding stops at
  * the End of LLDPDU TLV (type 0) or at the end of the frame.
  *
  * IDs are shown by subtype: MAC in colon form, network addresses as IPv4/IPv6
@@ -55,7 +56,7 @@ const CHASSIS = {
   LOCAL: 7,
 } as const;
 /** Port ID subtypes (802.1AB 8.5.3.2). */
-const PORT = { ALIAS: 1, COMPONENT: 2, MAC: 3, NETWORK: 4 } as const;
+const PORT = { MAC: 3, NETWORK: 4 } as const;
 /** IANA address family numbers. */
 const AFI = { IPV4: 1, IPV6: 2, MAC: 6 } as const;
 const MAC_LEN = 6;
@@ -114,10 +115,11 @@ function idValue(b: Uint8Array, d: number, e: number, port: boolean): string | n
     return hex(b, d + 2, e);
   }
   if (len > MAX_ID_LEN) return null;
-  const hexSub = port ? PORT.COMPONENT : CHASSIS.PORT_COMPONENT;
-  // Reserved chassis subtypes (0, 8-255) are bytes; reserved port subtypes text (Wireshark).
-  const reserved = !port && (sub === 0 || sub > CHASSIS.LOCAL);
-  if (sub === hexSub || reserved) return hex(b, d + 1, e);
+  // As Wireshark's fields: a Chassis ID that is not text (port component, reserved
+  // subtypes) is bytes, shown as hex; every other Port ID is text.
+  const chassisBytes = !port &&
+    (sub === CHASSIS.PORT_COMPONENT || sub === 0 || sub > CHASSIS.LOCAL);
+  if (chassisBytes) return hex(b, d + 1, e);
   return asciiz(b, d + 1, e);
 }
 
@@ -127,7 +129,11 @@ function capabilities(v: number): Layer {
   return o;
 }
 
-function managementAddress(f: Frame, d: number, e: number): Layer | null {
+/**
+ * Management Address TLV value at d..e: the entry and where its content ends (the OID
+ * end), or null when the content does not fit the TLV.
+ */
+function managementAddress(f: Frame, d: number, e: number): [Layer, number] | null {
   const b = f.bytes;
   const strLen = b[d]; // subtype + address
   if (strLen < 1 || d + 1 + strLen + MGMT_IF_LEN + 1 > e) return null;
@@ -137,14 +143,15 @@ function managementAddress(f: Frame, d: number, e: number): Layer | null {
   const ifOff = aEnd;
   const oidLen = b[ifOff + MGMT_IF_LEN];
   const oidOff = ifOff + MGMT_IF_LEN + 1;
+  if (oidOff + oidLen > e) return null;
   const m: Layer = {
     Address: familyAddress(b, afi, a, aEnd - a),
     Address_Subtype: afi,
     Interface_Subtype: b[ifOff],
     Interface_Number: f.view.getUint32(ifOff + 1),
   };
-  if (oidLen > 0 && oidOff + oidLen <= e) m.OID = hex(b, oidOff, oidOff + oidLen);
-  return m;
+  if (oidLen > 0) m.OID = hex(b, oidOff, oidOff + oidLen);
+  return [m, oidOff + oidLen];
 }
 
 /** Adds decoded fields of common IEEE 802.1 / 802.3 organisation TLVs to `o`. */
@@ -275,25 +282,38 @@ export function decodeLldp(f: Frame, off: number, end: number): void {
       case TLV.SYSTEM_CAPABILITIES:
         if (len < CAP_LEN) {
           f.fault(LAYER.LLDP, `System Capabilities length ${len} below 4`, p);
-          break;
+          return;
         }
-        lldp.System_Capabilities = capabilities(v.getUint16(d + CAP_OFF.SUPPORTED));
-        lldp.Enabled_Capabilities = capabilities(v.getUint16(d + CAP_OFF.ENABLED));
+        lldp.System_Capabilities ??= capabilities(v.getUint16(d + CAP_OFF.SUPPORTED));
+        lldp.Enabled_Capabilities ??= capabilities(v.getUint16(d + CAP_OFF.ENABLED));
+        // Like TTL: Wireshark reads the 4 bytes and goes on after them.
+        if (len !== CAP_LEN) {
+          f.fault(LAYER.LLDP, `System Capabilities length ${len}, expected 4`, p);
+          p = d + CAP_LEN;
+          continue;
+        }
         break;
       case TLV.MANAGEMENT_ADDRESS: {
-        const m = managementAddress(f, d, e);
-        if (m === null) {
+        const parsed = managementAddress(f, d, e);
+        if (parsed === null) {
           f.fault(LAYER.LLDP, `invalid Management Address TLV length ${len}`, p);
-          break;
+          return;
         }
+        const [m, contentEnd] = parsed;
         if (mgmt === null) lldp.Management_Addresses = mgmt = [];
         if (mgmt.length < MAX_ITEMS) mgmt.push(m);
+        // Wireshark goes on after the content (the OID), whatever the TLV length says.
+        if (contentEnd !== e) {
+          f.fault(LAYER.LLDP, `Management Address TLV length ${len}, content ${contentEnd - d}`, p);
+          p = contentEnd;
+          continue;
+        }
         break;
       }
       case TLV.ORGANIZATION_SPECIFIC: {
         if (len < ORG_HEADER_LEN) {
           f.fault(LAYER.LLDP, `organisation-specific TLV length ${len} below 4`, p);
-          break;
+          return;
         }
         if (org === null) lldp.Organization_Specific = org = [];
         if (org.length >= MAX_ITEMS) break;

@@ -34,16 +34,26 @@ export function newDecoder(): Frame {
 
 /** Nanosecond timestamp text: `1700000000.123456789` (exact; never a float). */
 export function timestampText(sec: number, nsec: number): string {
-  // Consecutive frames mostly share the second: reuse its "seconds." text.
+  // Built from character codes: a flat string (see format.ts), and consecutive frames
+  // mostly share the second, so its digits are reused.
   if (sec !== tsSec) {
     tsSec = sec;
-    tsPrefix = sec + ".";
+    const s = String(sec);
+    for (let i = 0; i < s.length; i++) TS_CODES[i] = s.charCodeAt(i);
+    TS_CODES[s.length] = 0x2e;
+    tsFrac = s.length + 1;
   }
-  const n = String(nsec);
-  return nsec >= 100_000_000 ? tsPrefix + n : tsPrefix + "000000000".slice(n.length) + n;
+  let n = nsec;
+  for (let i = tsFrac + 8; i >= tsFrac; i--) {
+    TS_CODES[i] = 0x30 + (n % 10);
+    n = Math.floor(n / 10);
+  }
+  TS_CODES.length = tsFrac + 9;
+  return String.fromCharCode.apply(null, TS_CODES);
 }
+const TS_CODES: number[] = [];
 let tsSec = -1;
-let tsPrefix = "";
+let tsFrac = 0;
 
 /**
  * Decodes one frame into a new record. `view`/`bytes` cover the capture buffer, the

@@ -97,9 +97,9 @@ function packetTypeName(t: number): string | number {
 function address(b: Uint8Array, off: number, len: number): string {
   if (len === MAC_LEN) return mac(b, off);
   const n = Math.min(len, ADDR_FIELD_LEN);
-  let s = "";
-  for (let i = 0; i < n; i++) s += (i > 0 ? ":" : "") + hex(b, off + i, off + i + 1);
-  return s;
+  const parts: string[] = [];
+  for (let i = 0; i < n; i++) parts.push(hex(b, off + i, off + i + 1));
+  return parts.join(":"); // join gives a flat string (see format.ts)
 }
 
 /** AF_Packet keeps what the capture file said; fill the gaps from the cooked header. */

@@ -9,7 +9,7 @@
  */
 import type { Frame } from "./frame.ts";
 import { IP_PROTO, register } from "./registry.ts";
-import { LAYER } from "./record.ts";
+import { LAYER, type Layer } from "./record.ts";
 import { hex } from "./format.ts";
 import { upperChecksum } from "./checksum.ts";
 import { u16, u32 } from "./bytes.ts";
@@ -81,18 +81,21 @@ const NOP_OPTION = Object.freeze({ Kind: 1, Name: KIND_NAMES[1] });
 const NO_OPTIONS: readonly unknown[] = Object.freeze([]);
 
 /**
- * Decodes the options in bytes[off..end) (the option area on the wire); stops with
- * "truncated" at the first option not fully captured.
+ * Decodes the options in bytes[off..end) (the option area on the wire) reading no
+ * further than `segEnd` (the segment's end) nor the captured data: "truncated" at the
+ * first option not fully captured. Like Wireshark, an option too short for its own
+ * fields (MSS of length 3, SACK without a whole block) ends the list with a fault.
  */
-export function decodeTcpOptions(f: Frame, off: number, end: number): unknown[] {
-  const cap = f.capEnd;
+export function decodeTcpOptions(f: Frame, off: number, end: number, segEnd = end): unknown[] {
+  const cap = f.capEnd < segEnd ? f.capEnd : segEnd;
   const b = f.bytes;
   const name = LAYER.TCP;
   const out: unknown[] = [];
   let i = off;
   while (i < end) {
-    if (i >= cap) {
-      f.truncated(name, i);
+    if (i + 1 > cap) {
+      // Cut by the snap length (a short segment was already recorded as a fault).
+      if (cap === f.capEnd && f.capEnd < segEnd) f.truncated(name, i);
       break;
     }
     const kind = b[i];
@@ -112,7 +115,7 @@ export function decodeTcpOptions(f: Frame, off: number, end: number): unknown[] 
       break;
     }
     if (i + 2 > cap) {
-      f.truncated(name, i);
+      if (cap === f.capEnd && f.capEnd < segEnd) f.truncated(name, i);
       break;
     }
     const len = b[i + 1];
@@ -121,7 +124,7 @@ export function decodeTcpOptions(f: Frame, off: number, end: number): unknown[] 
       break;
     }
     if (i + len > cap) {
-      f.truncated(name, i);
+      if (cap === f.capEnd && f.capEnd < segEnd) f.truncated(name, i);
       break;
     }
     const o: Record<string, unknown> = {
@@ -129,67 +132,104 @@ export function decodeTcpOptions(f: Frame, off: number, end: number): unknown[] 
       Name: KIND_NAMES[kind] ?? "Unknown",
       Length: len,
     };
+    out.push(o);
     const d = i + 2;
     const fixed = FIXED_LEN[kind];
-    if (fixed !== undefined && len !== fixed) {
-      f.fault(name, `option ${kind} length ${len} is not ${fixed}`, i + 1);
+    if (fixed !== undefined && len < fixed) {
+      f.fault(name, `option ${kind} length ${len} is below ${fixed}`, i + 1);
       if (len > 2) o.Data = hex(b, d, i + len);
-    } else {
-      switch (kind) {
-        case KIND.MSS:
-          o.Value = u16(b, d);
-          break;
-        case KIND.WINDOW_SCALE:
-          o.Shift_Count = b[d];
-          o.Multiplier = b[d] <= 14 ? 2 ** b[d] : 2 ** 14;
-          break;
-        case KIND.SACK_PERMITTED:
-          break;
-        case KIND.SACK: {
-          const blocks: unknown[] = [];
-          for (let e = d; e + 8 <= i + len; e += 8) {
-            blocks.push({ Left_Edge: u32(b, e), Right_Edge: u32(b, e + 4) });
-          }
-          if ((len - 2) % 8 !== 0) f.fault(name, `SACK option length ${len} is not 2 + 8n`, i + 1);
-          o.Blocks = blocks;
-          break;
-        }
-        case KIND.TIMESTAMPS:
-          o.Value = u32(b, d);
-          o.Echo_Reply = u32(b, d + 4);
-          break;
-        case KIND.USER_TIMEOUT: {
-          const v = u16(b, d);
-          o.Granularity = v & 0x8000 ? "minutes" : "seconds";
-          o.Timeout = v & 0x7fff;
-          break;
-        }
-        case KIND.MPTCP:
-          if (len > 2) o.Subtype = b[d] >> 4;
-          if (len > 2) o.Data = hex(b, d, i + len);
-          break;
-        case KIND.FAST_OPEN:
-          if (len > 2) o.Cookie = hex(b, d, i + len);
-          break;
-        default:
-          if (len > 2) o.Data = hex(b, d, i + len);
-      }
+      break;
     }
-    out.push(o);
+    if (fixed !== undefined && len > fixed) f.fault(name, `option ${kind} length ${len} is not ${fixed}`, i + 1);
+    switch (kind) {
+      case KIND.MSS:
+        o.Value = u16(b, d);
+        break;
+      case KIND.WINDOW_SCALE:
+        o.Shift_Count = b[d];
+        o.Multiplier = b[d] <= 14 ? 2 ** b[d] : 2 ** 14;
+        break;
+      case KIND.SACK_PERMITTED:
+        break;
+      case KIND.SACK: {
+        const blocks: Record<string, number>[] = [];
+        const oEnd = i + len;
+        let e = d;
+        for (; e + 8 <= oEnd; e += 8) blocks.push({ Left_Edge: u32(b, e), Right_Edge: u32(b, e + 4) });
+        o.Blocks = blocks;
+        if (e < oEnd || blocks.length === 0) {
+          // A partial block: its left edge is shown when whole (tshark alike), then the list ends.
+          if (e + 4 <= oEnd) blocks.push({ Left_Edge: u32(b, e) });
+          f.fault(name, `SACK option length ${len} is not 2 + 8n`, i + 1);
+          return out;
+        }
+        break;
+      }
+      case KIND.TIMESTAMPS:
+        o.Value = u32(b, d);
+        o.Echo_Reply = u32(b, d + 4);
+        break;
+      case KIND.USER_TIMEOUT: {
+        const v = u16(b, d);
+        o.Granularity = v & 0x8000 ? "minutes" : "seconds";
+        o.Timeout = v & 0x7fff;
+        break;
+      }
+      case KIND.MPTCP:
+        if (len > 2) o.Subtype = b[d] >> 4;
+        if (len > 2) o.Data = hex(b, d, i + len);
+        break;
+      case KIND.FAST_OPEN:
+        if (len > 2) o.Cookie = hex(b, d, i + len);
+        break;
+      default:
+        if (len > 2) o.Data = hex(b, d, i + len);
+    }
     i += len;
   }
   return out;
 }
 
+/**
+ * The fields of a header cut after `n` bytes (0 < n < 20): Wireshark shows the ports
+ * and nothing else of a TCP header it cannot read whole; f.sum gets the ports too.
+ */
+function partialTcp(f: Frame, off: number, n: number): Layer {
+  const b = f.bytes;
+  const a: Layer = {};
+  if (n >= 2) a.Source_Port = u16(b, off + OFF.SRC_PORT);
+  if (n >= OFF.SEQ) {
+    a.Destination_Port = u16(b, off + OFF.DST_PORT);
+    f.sum.srcPort = a.Source_Port as number;
+    f.sum.dstPort = a.Destination_Port as number;
+  }
+  return a;
+}
+
+function flagsObject(flags: number): Record<string, boolean> {
+  return {
+    CWR: (flags & FLAG.CWR) !== 0,
+    ECE: (flags & FLAG.ECE) !== 0,
+    URG: (flags & FLAG.URG) !== 0,
+    ACK: (flags & FLAG.ACK) !== 0,
+    PSH: (flags & FLAG.PSH) !== 0,
+    RST: (flags & FLAG.RST) !== 0,
+    SYN: (flags & FLAG.SYN) !== 0,
+    FIN: (flags & FLAG.FIN) !== 0,
+    AE: (flags & FLAG.AE) !== 0,
+  };
+}
+
 /** Decodes a TCP segment at `off` whose bytes end at `end` on the wire (the IP payload end). */
 export function decodeTcp(f: Frame, off: number, end: number): void {
   const name = LAYER.TCP;
-  if (off + TCP_HEADER_LEN > end) {
-    f.fault(name, `segment of ${Math.max(0, end - off)} bytes is shorter than a TCP header`, off);
-    return;
-  }
-  if (!f.has(off, TCP_HEADER_LEN)) {
-    f.truncated(name, off);
+  if (off + TCP_HEADER_LEN > end || !f.has(off, TCP_HEADER_LEN)) {
+    // Cut short (by the IP length or the snap length): the fields that fit, as tshark shows.
+    const n = f.limit(end) - off;
+    if (n >= 2) f.layer(name, partialTcp(f, off, n));
+    if (off + TCP_HEADER_LEN > end) {
+      f.fault(name, `segment of ${Math.max(0, end - off)} bytes is shorter than a TCP header`, off);
+    } else f.truncated(name, off);
     return;
   }
   const b = f.bytes;
@@ -223,17 +263,7 @@ export function decodeTcp(f: Frame, off: number, end: number): void {
     Sequence_Number: seq,
     Acknowledgment_Number: ack,
     Header_Length: hlen,
-    Flags: {
-      CWR: (flags & FLAG.CWR) !== 0,
-      ECE: (flags & FLAG.ECE) !== 0,
-      URG: (flags & FLAG.URG) !== 0,
-      ACK: (flags & FLAG.ACK) !== 0,
-      PSH: (flags & FLAG.PSH) !== 0,
-      RST: (flags & FLAG.RST) !== 0,
-      SYN: (flags & FLAG.SYN) !== 0,
-      FIN: (flags & FLAG.FIN) !== 0,
-      AE: (flags & FLAG.AE) !== 0,
-    },
+    Flags: flagsObject(flags),
     Reserved: (b[off + OFF.DATA_OFFSET] >> 1) & 7,
     Window: u16(b, off + OFF.WINDOW),
     Checksum: u16(b, off + OFF.CHECKSUM),
@@ -249,9 +279,11 @@ export function decodeTcp(f: Frame, off: number, end: number): void {
       `header length ${hlen} exceeds the segment (${end - off} bytes)`,
       off + OFF.DATA_OFFSET,
     );
-    // The checksum still covers the whole segment; the payload length is unknown (tshark alike).
+    // The checksum still covers the whole segment and the options present are shown;
+    // the payload length is unknown (tshark alike).
     attrs.Checksum_Status = upperChecksum(f, off, end, IP_PROTO_TCP);
     delete attrs.Payload_Length;
+    attrs.Options = decodeTcpOptions(f, off + OFF.OPTIONS, off + hlen, end);
     return;
   }
   const payload = end - off - hlen;

@@ -7,7 +7,7 @@
  */
 import type { Frame } from "./frame.ts";
 import { IP_PROTO, register } from "./registry.ts";
-import { LAYER } from "./record.ts";
+import { LAYER, type Layer } from "./record.ts";
 import { upperChecksum } from "./checksum.ts";
 import { u16 } from "./bytes.ts";
 
@@ -19,12 +19,27 @@ export const IP_PROTO_UDP = 17;
 /** Decodes a UDP datagram at `off`; `end` is where the IP payload ends on the wire. */
 export function decodeUdp(f: Frame, off: number, end: number): void {
   const name = LAYER.UDP;
-  if (off + UDP_HEADER_LEN > end) {
-    f.fault(name, `datagram of ${Math.max(0, end - off)} bytes is shorter than a UDP header`, off);
-    return;
-  }
-  if (!f.has(off, UDP_HEADER_LEN)) {
-    f.truncated(name, off);
+  if (off + UDP_HEADER_LEN > end || !f.has(off, UDP_HEADER_LEN)) {
+    // Cut short: the fields that fit, as tshark shows them.
+    const n = f.limit(end) - off;
+    if (n >= 2) {
+      const b = f.bytes;
+      const a: Layer = { Source_Port: u16(b, off + OFF.SRC_PORT) };
+      if (n >= OFF.LENGTH) {
+        a.Destination_Port = u16(b, off + OFF.DST_PORT);
+        f.sum.srcPort = a.Source_Port as number;
+        f.sum.dstPort = a.Destination_Port as number;
+      }
+      if (n >= OFF.CHECKSUM) a.Length = u16(b, off + OFF.LENGTH);
+      f.layer(name, a);
+    }
+    if (off + UDP_HEADER_LEN > end) {
+      f.fault(
+        name,
+        `datagram of ${Math.max(0, end - off)} bytes is shorter than a UDP header`,
+        off,
+      );
+    } else f.truncated(name, off);
     return;
   }
   const b = f.bytes;

@@ -62,15 +62,10 @@ export async function compileFilterSet(keep: string[], drop: string[]): Promise<
   };
 }
 
-function anyMatch(preds: RecordPredicate[]): RecordPredicate {
-  const n = preds.length;
-  if (n === 1) return preds[0];
-  return (r) => {
-    for (let i = 0; i < n; i++) if (preds[i](r)) return true;
-    return false;
-  };
-}
-
+/**
+ * `keep any && !drop any` as one generated function whose call sites each see a single
+ * filter (V8 can inline them), rather than a loop over an array of predicates.
+ */
 function combine(
   keep: CompiledFilter[],
   drop: CompiledFilter[],
@@ -79,9 +74,15 @@ function combine(
   const ks = keep.filter((f) => f.record === type).map((f) => f.match);
   const ds = drop.filter((f) => f.record === type).map((f) => f.match);
   if (ks.length === 0 && ds.length === 0) return null;
-  if (ds.length === 0) return anyMatch(ks);
-  const dropAny = anyMatch(ds);
-  if (ks.length === 0) return (r) => !dropAny(r);
-  const keepAny = anyMatch(ks);
-  return (r) => keepAny(r) && !dropAny(r);
+  if (ks.length === 1 && ds.length === 0) return ks[0];
+  const k = ks.map((_, i) => `k${i}(rec)`).join(" || ");
+  const d = ds.map((_, i) => `d${i}(rec)`).join(" || ");
+  const test = ks.length === 0 ? `!(${d})` : ds.length === 0 ? k : `(${k}) && !(${d})`;
+  const names = [...ks.map((_, i) => `k${i}`), ...ds.map((_, i) => `d${i}`)];
+  const source = `"use strict"; /* netmon ${type} filters ${combined++} */\n` +
+    `return function filters(rec) { return ${test}; };`;
+  const make = new Function(...names, source) as (...p: RecordPredicate[]) => RecordPredicate;
+  return make(...ks, ...ds);
 }
+
+let combined = 0;

@@ -120,7 +120,7 @@ export class ShipperCore implements Shipper {
     readonly id: Identity,
     requestTimeoutMs = REQUEST_TIMEOUT_MS,
   ) {
-    this.pool = new BufferPool(1 << 20, 4);
+    this.pool = new BufferPool(1 << 20, 2);
     this.batcher = new Batcher(
       id.agentId,
       id.runId,

@@ -95,6 +95,25 @@ Deno.test("netmon capture -r applies --filter and --exclude (files and inline) t
     assert.equal(r.code, 0, r.stderr);
     assert.equal(count(r.stdout), KNOWN.frames - KNOWN.f2);
 
+    // The same from the INI configuration: a file path and an inline filter, keys repeat.
+    const ini = `${dir}/netmon.ini`;
+    await Deno.writeTextFile(
+      ini,
+      `[filter]\nfilter = ${f1}\nfilter = ${FILTER_2}\nexclude = {"TCP": {"Port": 5000}}\n`,
+    );
+    r = await runNetmon(["capture", "-r", CAPTURE, "--json", "--config", ini]);
+    assert.equal(r.code, 0, r.stderr);
+    const viaIni = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    assert.ok(viaIni.length > 0 && viaIni.length < KNOWN.f2);
+    for (const rec of viaIni) {
+      assert.equal(rec.AF_Packet.Interface_Name, "lo");
+      assert.ok(rec.IPv4 !== undefined);
+      assert.ok(
+        rec.TCP === undefined ||
+          (rec.TCP.Source_Port !== 5000 && rec.TCP.Destination_Port !== 5000),
+      );
+    }
+
     const out = `${dir}/kept.pcap`;
     r = await runNetmon([
       "capture",

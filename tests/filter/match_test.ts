@@ -318,7 +318,7 @@ Deno.test("matching allocates nothing", async () => {
     '[{"IPv6": {"Address": ["fd00::/8", "2001:db8::/32"]}, "TCP": {"Port": "1-1024", "Flags": {"SYN": true}}}, {"IPv4": {"Address": "192.168.0.0/16"}, "Ethernet": {"Source_Address": "00:1b:21:3c:9d:f8"}}]',
   );
   const recs = [R, R6, tcp("10.0.0.1", "10.0.0.2", 5, 6)];
-  for (let i = 0; i < 20_000; i++) p(recs[i % 3]); // warm up (JIT)
+  for (let i = 0; i < 300_000; i++) p(recs[i % 3]); // warm up (JIT)
   // deno-lint-ignore no-explicit-any
   const gc = (globalThis as any).gc as (() => void) | undefined;
   gc?.();

@@ -9,136 +9,18 @@ import {
   MAX_ADDRESSES_PER_FAMILY,
   resolveServer,
   selfExclusionFor,
-  type ServerEndpoint,
 } from "../../src/filter/self.ts";
 import { decodeProgram } from "../../src/filter/bpf.ts";
-import { parseIpv4, parseIpv6 } from "../../src/filter/addr.ts";
+import { parseIpv4 } from "../../src/filter/addr.ts";
 import { UsageError } from "../../src/errors.ts";
 import { runBpf } from "./bpf_vm.ts";
 import { buildFrame, type FrameSpec, readPcapFrames } from "./frames.ts";
+import { cases, endpoint, SERVER } from "./self_cases.ts";
 import { PCAPS } from "../helpers/run.ts";
 import { HAVE_TSHARK, tsharkFields } from "../helpers/tshark.ts";
 
-function endpoint(addrs: string[], port: number): ServerEndpoint {
-  const g = new Uint16Array(8);
-  const v4: number[] = [];
-  const v6: Uint8Array[] = [];
-  for (const a of addrs) {
-    if (a.includes(":")) {
-      assert.ok(parseIpv6(a, g));
-      v6.push(Uint8Array.from([...g].flatMap((w) => [w >> 8, w & 0xff])));
-    } else v4.push(parseIpv4(a));
-  }
-  return { v4, v6, port };
-}
-
-const SERVER = endpoint(["192.0.2.10", "2001:db8::10"], 8080);
 const BPF = buildSelfBpf(SERVER);
 const dropped = (frame: Uint8Array, prog = BPF) => runBpf(prog, frame).ret === 0;
-
-interface Case {
-  name: string;
-  spec: FrameSpec;
-  /** The kernel filter drops it. */
-  bpf: boolean;
-  /** The user-space guard flags it (it also sees past extension headers and two tags). */
-  guard: boolean;
-}
-
-function cases(): Case[] {
-  const out: Case[] = [];
-  const tagSets: [string, number[]][] = [["untagged", []], ["802.1Q", [0x8100]], ["802.1ad", [
-    0x88a8,
-  ]]];
-  for (
-    const [v, me, srv, other] of [
-      ["IPv4", "198.51.100.7", "192.0.2.10", "192.0.2.11"],
-      ["IPv6", "2001:db8::7", "2001:db8::10", "2001:db8::11"],
-    ]
-  ) {
-    for (const [tn, tags] of tagSets) {
-      const t = `${v} ${tn}`;
-      out.push(
-        {
-          name: `${t}: to server:port`,
-          spec: { tags, src: me, dst: srv, sport: 40000, dport: 8080 },
-          bpf: true,
-          guard: true,
-        },
-        {
-          name: `${t}: from server:port`,
-          spec: { tags, src: srv, dst: me, sport: 8080, dport: 40000 },
-          bpf: true,
-          guard: true,
-        },
-        {
-          name: `${t}: server to itself, reply direction`,
-          spec: { tags, src: srv, dst: srv, sport: 8080, dport: 40000 },
-          bpf: true,
-          guard: true,
-        },
-        {
-          name: `${t}: server, other port`,
-          spec: { tags, src: me, dst: srv, sport: 40000, dport: 22 },
-          bpf: false,
-          guard: false,
-        },
-        {
-          name: `${t}: server port as source towards server`,
-          spec: { tags, src: me, dst: srv, sport: 8080, dport: 22 },
-          bpf: false,
-          guard: false,
-        },
-        {
-          name: `${t}: other host, same port`,
-          spec: { tags, src: me, dst: other, sport: 40000, dport: 8080 },
-          bpf: false,
-          guard: false,
-        },
-        {
-          name: `${t}: UDP to server:port`,
-          spec: { tags, src: me, dst: srv, proto: 17, sport: 40000, dport: 8080 },
-          bpf: false,
-          guard: false,
-        },
-        {
-          name: `${t}: payload`,
-          spec: { tags, src: me, dst: srv, sport: 40000, dport: 8080, payload: 100 },
-          bpf: true,
-          guard: true,
-        },
-      );
-      if (v === "IPv4") {
-        out.push({
-          name: `${t}: IPv4 options`,
-          spec: { tags, src: me, dst: srv, sport: 40000, dport: 8080, ipOptions: 8 },
-          bpf: true,
-          guard: true,
-        });
-      } else {
-        out.push({
-          name: `${t}: IPv6 extension header (guard only)`,
-          spec: { tags, src: me, dst: srv, sport: 40000, dport: 8080, ext6: true },
-          bpf: false,
-          guard: true,
-        });
-      }
-    }
-  }
-  out.push({
-    name: "two stacked tags (guard only)",
-    spec: {
-      tags: [0x88a8, 0x8100],
-      src: "198.51.100.7",
-      dst: "192.0.2.10",
-      sport: 40000,
-      dport: 8080,
-    },
-    bpf: false,
-    guard: true,
-  });
-  return out;
-}
 
 Deno.test("self BPF drops TCP to and from server:port, IPv4 and IPv6, with or without one tag", () => {
   for (const c of cases()) {

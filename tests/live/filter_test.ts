@@ -179,3 +179,46 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "--promisc holds the interface promiscuous while capturing, --no-promisc never does",
+  ignore: skipUnless({ root: true, tools: ["ip"] }) !== null,
+  fn: async () => {
+    const lab = new Lab();
+    const children: Deno.ChildProcess[] = [];
+    const promiscuity = (dev: string): number =>
+      JSON.parse(lab.sh(lab.nsB, `ip -d -j link show ${dev}`))[0].promiscuity;
+    try {
+      lab.create();
+      const v = lab.veth("v", "10.84.0");
+      const ix = lab.ifindex(lab.nsB, v.b);
+      for (const [flag, want] of [["--promisc", 1], ["--no-promisc", 0]] as const) {
+        const nm = lab.spawn(lab.nsB, [
+          DENO,
+          "run",
+          "-A",
+          MAIN,
+          "capture",
+          "-i",
+          v.b,
+          "--json",
+          flag,
+        ]);
+        children.push(nm);
+        await waitFor("netmon's socket", () => lab.packetSockets(lab.nsB, ix) >= 1);
+        assert.equal(promiscuity(v.b), want, flag);
+        signal(nm, "SIGINT");
+        const out = await finish(nm);
+        assert.equal(out.code, 0, out.stderr);
+        // The membership goes with the socket.
+        assert.equal(promiscuity(v.b), 0, `after ${flag}`);
+      }
+    } finally {
+      for (const c of children) {
+        signal(c, "SIGKILL");
+        await c.status;
+      }
+      lab.destroy();
+    }
+  },
+});

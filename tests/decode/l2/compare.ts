@@ -322,12 +322,14 @@ const CHECKS: Check[] = [
   },
   {
     field: "lldp.tlv.system_cap",
-    fromTshark: num,
+    // netmon names the 11 defined bits; others are not kept
+    fromTshark: (c) => c === "" ? "" : String(Number(c) & 0x7ff),
     fromRecord: (r) => attr(r, "LLDP", "System_Capabilities", capBits),
   },
   {
     field: "lldp.tlv.enable_system_cap",
-    fromTshark: num,
+    // netmon names the 11 defined bits; others are not kept
+    fromTshark: (c) => c === "" ? "" : String(Number(c) & 0x7ff),
     fromRecord: (r) => attr(r, "LLDP", "Enabled_Capabilities", capBits),
   },
 ];
@@ -392,7 +394,13 @@ export function compareWithTshark(file: string, recs: PacketRecord[]): string[] 
     const pidRaw = PID_FIELDS.map((f) => cells.get(f) ?? "").filter((v) => v !== "");
     const snap = layers(rec, "SNAP");
     // llc.type also appears for EtherType-in-LLC (jumbo); only compare when SNAP is present.
-    if (snap.length > 0) {
+    // Wireshark shows no PID for an EtherType OUI in a frame that is not UI/I.
+    const llc = first(rec, "LLC");
+    const control = Number(llc?.Control);
+    const information = (control & 1) === 0 || control === 3;
+    const quiet = pidRaw.length === 0 && !information &&
+      ["00:00:00", "00:00:f8"].includes(String(snap[0]?.OUI));
+    if (snap.length > 0 && !quiet) {
       const want = num(pidRaw[0] ?? "");
       const got = snap.map((l) => String(l.Protocol_ID)).join(",");
       if (want !== got) {

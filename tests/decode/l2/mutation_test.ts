@@ -32,7 +32,7 @@ const FILES = [
 ];
 const MUTATIONS_PER_FRAME = 40;
 /** Mutated frames per fixture frame compared with tshark (written to one pcap). */
-const TSHARK_MUTATIONS_PER_FRAME = 12;
+const TSHARK_MUTATIONS_PER_FRAME = 20;
 /** Mutations hit the first bytes, where the layer-2 headers and lengths are. */
 const MUTATED_SPAN = 120;
 
@@ -61,11 +61,14 @@ async function frames(path: string): Promise<Uint8Array[]> {
   return out;
 }
 
-/** Copies of `original` with 1-4 bytes overwritten, biased to 0x00/0xff (lengths, counts). */
+/**
+ * A copy of `original` with 1-8 bytes overwritten, biased to 0x00/0xff (lengths, counts),
+ * in the first bytes (the headers) or, half of the time, anywhere (TLVs deep inside).
+ */
 function mutate(original: Uint8Array, rand: () => number): Uint8Array {
   const bytes = original.slice();
-  const span = Math.min(MUTATED_SPAN, bytes.length);
-  const flips = 1 + Math.floor(rand() * 4);
+  const span = rand() < 0.5 ? bytes.length : Math.min(MUTATED_SPAN, bytes.length);
+  const flips = 1 + Math.floor(rand() * 8);
   for (let k = 0; k < flips; k++) {
     const r = rand();
     const value = r < 0.3 ? 0 : r < 0.6 ? 0xff : Math.floor(rand() * 256);
