@@ -16,6 +16,7 @@ export const SOL_SOCKET = 1;
 export const SOL_PACKET = 263;
 
 // SOL_SOCKET options
+export const SO_ERROR = 4;
 export const SO_RCVBUF = 8;
 export const SO_ATTACH_FILTER = 26;
 export const SO_TIMESTAMPNS = 35;

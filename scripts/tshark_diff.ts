@@ -60,6 +60,8 @@ export interface Row {
   kind: Kind;
   /** Turns netmon's value into the compared one (e.g. a flags object into its bits). */
   conv?: (v: unknown, layer: L) => unknown;
+  /** Turns tshark's (normalised) text into the compared one. */
+  fromTshark?: (v: string) => string;
   /** Attribute of an ICMP/ICMPv6 error's `Quoted` summary holding the same field. */
   quoted?: string;
   /** When false for a layer occurrence, the row is not compared in that frame. */
@@ -103,6 +105,8 @@ const SKIP_PROTOS = new Set([
   "_ws.expert",
   "_ws.unreassembled",
 ]);
+/** Protocols that cannot directly follow themselves: a repeat in frame.protocols is one layer. */
+const ONCE = new Set(["igmp", "llc", "arp", "stp", "cdp", "lldp", "tcp", "udp", "icmp", "icmpv6"]);
 /** Extension headers as tshark names them in frame.protocols -> header number. */
 const EXT_PROTOS: Record<string, number> = {
   "ipv6.hopopts": 0,
@@ -116,11 +120,10 @@ const EXT_PROTOS: Record<string, number> = {
 // ---- netmon value converters -------------------------------------------------------------
 
 const TCP_BITS = ["FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "AE"];
-/** TCP.Flags object (+ the 3 reserved bits) -> tshark's 12-bit tcp.flags. */
-const tcpFlags = (v: unknown, l: L) => {
+/** TCP.Flags object -> the low 9 bits of tshark's tcp.flags (reserved bits: own row). */
+const tcpFlags = (v: unknown) => {
   const fl = v as Record<string, boolean>;
-  const bits = TCP_BITS.reduce((a, b, i) => a | (fl[b] ? 1 << i : 0), 0);
-  return bits | (Number(l.Reserved ?? 0) << 9);
+  return TCP_BITS.reduce((a, b, i) => a | (fl[b] ? 1 << i : 0), 0);
 };
 /** IPv4.Flags object -> tshark's 3-bit ip.flags. */
 const ipFlags = (v: unknown) => {
@@ -136,11 +139,14 @@ const idPart = (i: number) => (v: unknown) => {
 };
 /** "00:00:0c" -> number. */
 const ouiNum = (v: unknown) => parseInt(String(v).replaceAll(":", ""), 16);
-const hexOf = (s: string) =>
-  Array.from(new TextEncoder().encode(s), (b) => b.toString(16).padStart(2, "0")).join("");
-/** LLDP ids: tshark shows the text subtypes (chassis 1,2,6,7; none for ports) as bytes. */
-const chassisId = (v: unknown, l: L) =>
-  [1, 2, 6, 7].includes(Number(l.Chassis_ID_Subtype)) ? hexOf(String(v)) : v;
+/** tshark shows the text subtypes of the LLDP chassis id (1, 2, 6, 7) as bytes: decode them. */
+const utf8OfHex = (v: string) =>
+  /^([0-9a-f]{2})+$/i.test(v)
+    ? new TextDecoder().decode(new Uint8Array(v.match(/../g)!.map((h) => parseInt(h, 16))))
+    : v;
+/** LLDP network-address ids of an unknown family: netmon shows hex, tshark raw characters. */
+const lldpAddrKnown = (id: string, sub: string) => (l: L) =>
+  Number(l[sub]) !== (sub === "Chassis_ID_Subtype" ? 5 : 4) || /[.:]/.test(String(l[id]));
 const STP_FLAG_BITS: Record<string, number> = {
   Topology_Change_Ack: 0x80,
   Agreement: 0x40,
@@ -150,6 +156,7 @@ const STP_FLAG_BITS: Record<string, number> = {
   Topology_Change: 0x01,
 };
 const PORT_ROLES = ["Unknown", "Alternate or Backup", "Root", "Designated"];
+/** Config BPDUs define only TC and TCA: the other bits are compared for RST/MST BPDUs. */
 const stpFlags = (v: unknown, l: L) => {
   let n = 0;
   const f = v as Record<string, boolean>;
@@ -157,12 +164,31 @@ const stpFlags = (v: unknown, l: L) => {
   if (typeof l.Port_Role === "string") n |= PORT_ROLES.indexOf(l.Port_Role) << 2;
   return n;
 };
-/** Escapes as tshark -T fields does. */
-const tsText = (v: unknown) =>
-  String(v).replaceAll("\\", "\\\\").replaceAll("\n", "\\n").replaceAll("\r", "\\r")
-    .replaceAll("\t", "\\t");
+const C_ESCAPES: Record<number, string> = {
+  7: "a",
+  8: "b",
+  9: "t",
+  10: "n",
+  11: "v",
+  12: "f",
+  13: "r",
+};
+/** Escapes text as tshark -T fields does (backslash, C escapes, other controls as \xhh). */
+const tsText = (v: unknown) => {
+  let out = "";
+  for (const c of String(v)) {
+    const n = c.charCodeAt(0);
+    if (c === "\\") out += "\\\\";
+    else if (n < 0x20 || n === 0x7f) {
+      out += C_ESCAPES[n] ? "\\" + C_ESCAPES[n] : "\\x" + n.toString(16).padStart(2, "0");
+    } else out += c;
+  }
+  return out;
+};
 
 const igmpMember = (l: L) => l.Version !== 0;
+const low9 = (v: string) => /^\d+$/.test(v) ? String(Number(v) & 0x1ff) : v;
+const reserved3 = (v: string) => /^\d+$/.test(v) ? String((Number(v) >> 9) & 7) : v;
 
 /** True when an IP header of the frame says the frame is a fragment (MF or an offset). */
 function fragmented(rec: PacketRecord): boolean {
@@ -261,7 +287,8 @@ export const TABLE: Row[] = [
   },
   { key: "TCP.Acknowledgment_Number", tshark: "tcp.ack_raw", kind: "num" },
   { key: "TCP.Header_Length", tshark: "tcp.hdr_len", kind: "num" },
-  { key: "TCP.Flags", tshark: "tcp.flags", kind: "num", conv: tcpFlags },
+  { key: "TCP.Flags", tshark: "tcp.flags", kind: "num", conv: tcpFlags, fromTshark: low9 },
+  { key: "TCP.Reserved", tshark: "tcp.flags", kind: "num", fromTshark: reserved3 },
   { key: "TCP.Window", tshark: "tcp.window_size_value", kind: "num" },
   { key: "TCP.Checksum", tshark: "tcp.checksum", kind: "num" },
   { key: "TCP.Checksum_Status", tshark: "tcp.checksum.status", kind: "status" },
@@ -305,7 +332,24 @@ export const TABLE: Row[] = [
   },
   { key: "STP.Protocol_Version", tshark: "stp.version", kind: "num" },
   { key: "STP.BPDU_Type", tshark: "stp.type", kind: "num" },
-  { key: "STP.Flags", tshark: "stp.flags", kind: "num", conv: stpFlags },
+  {
+    key: "STP.Flags",
+    tshark: "stp.flags",
+    kind: "num",
+    conv: stpFlags,
+    when: (l) => l.BPDU_Type !== 0,
+  },
+  // tshark's flag fields repeat for each MSTI record after the CIST's.
+  {
+    key: "STP.Flags.Topology_Change|STP.MST.MSTIs[].Flags.Topology_Change",
+    tshark: "stp.flags.tc",
+    kind: "bool",
+  },
+  {
+    key: "STP.Flags.Topology_Change_Ack|STP.MST.MSTIs[].Flags.Topology_Change_Ack",
+    tshark: "stp.flags.tcack",
+    kind: "bool",
+  },
   { key: "STP.Root_ID", tshark: "stp.root.prio", kind: "num", conv: idPart(0) },
   { key: "STP.Root_ID", tshark: "stp.root.hw", kind: "mac", conv: idPart(2) },
   { key: "STP.Root_Path_Cost", tshark: "stp.root.cost", kind: "num" },
@@ -316,13 +360,15 @@ export const TABLE: Row[] = [
     key: "LLDP.Chassis_ID",
     tshark: "lldp.chassis.id.mac|lldp.chassis.id.ip4|lldp.chassis.id.ip6|lldp.chassis.id",
     kind: "text",
-    conv: chassisId,
+    fromTshark: utf8OfHex,
+    when: lldpAddrKnown("Chassis_ID", "Chassis_ID_Subtype"),
   },
   {
     key: "LLDP.Port_ID",
     tshark: "lldp.port.id.mac|lldp.port.id.ip4|lldp.port.id.ip6|lldp.port.id",
     kind: "text",
     conv: tsText,
+    when: lldpAddrKnown("Port_ID", "Port_ID_Subtype"),
   },
   { key: "LLDP.TTL", tshark: "lldp.time_to_live", kind: "num" },
   { key: "CDP.Device_ID", tshark: "cdp.deviceid", kind: "text", conv: tsText },
@@ -613,8 +659,8 @@ function chainOf(insts: Inst[], protocols: string, rec: PacketRecord): Chain {
   const t: { proto: string; idx: number }[] = [];
   all.forEach((p, idx) => {
     if (!Object.values(LAYER_PROTO).includes(p)) return;
-    if (p === "igmp" && t.length > 0 && t[t.length - 1].proto === "igmp") return;
-    if (p === "llc" && t.length > 0 && t[t.length - 1].proto === "llc") return;
+    // tshark repeats some protocols that cannot nest (igmp:igmp, llc:llc, arp:arp for AX.25).
+    if (ONCE.has(p) && t.length > 0 && t[t.length - 1].proto === p) return;
     t.push({ proto: p, idx });
   });
   // SNAP is part of tshark's llc.
@@ -758,7 +804,10 @@ export function compareRecords(
         }
       }
       const raw = r.tshark.split("|").map(cell).find((v) => v !== "") ?? "";
-      const theirs = raw === "" ? [] : raw.split(AGG).map((v) => normTshark(r.kind, v));
+      const theirs = raw === "" ? [] : raw.split(AGG).map((v) => {
+        const t = normTshark(r.kind, v);
+        return r.fromTshark ? r.fromTshark(t) : t;
+      });
       // On a layer netmon recorded a fault on, each side may stop earlier than the other
       // (tshark at its first exception, netmon at its fault): compare the common prefix.
       const faulted = !opts.strict &&
@@ -770,7 +819,8 @@ export function compareRecords(
       if (faulted) {
         const n = Math.min(a.length, t.length);
         a = a.slice(0, n);
-        t = t.slice(0, n);
+        // netmon does not verify a checksum over a layer whose lengths contradict; tshark may.
+        t = t.slice(0, n).map((v, i) => r.kind === "status" && a[i] === "unverified" ? a[i] : v);
       } else if (partial && a.length <= t.length) t = t.slice(0, a.length);
       if (a.join(",") !== t.join(",")) add(frame, r.tshark, ours.join(","), theirs.join(","));
     }

@@ -20,7 +20,9 @@ import {
   POLLNVAL,
   PROT_READ,
   PROT_WRITE,
+  SO_ERROR,
   SOL_PACKET,
+  SOL_SOCKET,
   TP_STATUS_CSUMNOTREADY,
   TP_STATUS_KERNEL,
   TP_STATUS_USER,
@@ -53,7 +55,7 @@ const FRAME_OVERHEAD = 512;
 const FRAME_SIZE = 2048;
 /** Fewer blocks than this and the kernel has nowhere to write while one is read. */
 export const MIN_BLOCKS = 2;
-/** A block with fewer frames than this is retired after this many ms (latency bound). */
+/** A block that is not full yet is handed over after this many ms (latency on a quiet wire). */
 const RETIRE_BLOCK_MS = 20;
 /** How long one wait for the next block may last before the abort signal is checked. */
 const POLL_TIMEOUT_MS = 200;
@@ -245,7 +247,7 @@ export class RingReader {
       // The kernel flags the socket when the interface goes down or disappears.
       const ok = new Uint8Array(4);
       const len = new Uint32Array([4]);
-      libc().getsockopt(this.#fd, 1, 4, /* SO_ERROR */ ok, new Uint8Array(len.buffer));
+      libc().getsockopt(this.#fd, SOL_SOCKET, SO_ERROR, ok, new Uint8Array(len.buffer));
       const err = new DataView(ok.buffer).getInt32(0, true);
       if (err !== 0) throw socketError(this.#t.ifName, err);
     }

@@ -84,6 +84,12 @@ const TYPE_NAMES: Record<number, string> = {
   43: "Extended Echo Reply",
 };
 
+function isError(type: number): boolean {
+  return type === ICMP_TYPE.DEST_UNREACHABLE || type === ICMP_TYPE.SOURCE_QUENCH ||
+    type === ICMP_TYPE.REDIRECT || type === ICMP_TYPE.TIME_EXCEEDED ||
+    type === ICMP_TYPE.PARAMETER_PROBLEM;
+}
+
 /** Transport protocols whose first 4 bytes are source and destination ports. */
 function hasPorts(proto: number): boolean {
   return proto === 6 || proto === 17 || proto === 33 || proto === 132 || proto === 136;
@@ -199,6 +205,11 @@ export function decodeIcmp(f: Frame, off: number, end: number): void {
   if (!need(f, name, off, end, 4, "ICMP header")) return;
   const type = b[off + OFF.TYPE];
   const code = b[off + OFF.CODE];
+  if (off + ICMP_HEADER_LEN > f.limit(end) && isError(type)) {
+    // Wireshark reads an error's whole 8-byte header before showing any of it.
+    need(f, name, off, end, ICMP_HEADER_LEN, "ICMP header");
+    return;
+  }
   const attrs: Record<string, unknown> = {
     Type: type,
     Code: code,

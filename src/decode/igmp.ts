@@ -162,7 +162,10 @@ export function decodeIgmp(f: Frame, off: number, end: number): void {
       ? igmpCode(maxResp)
       : null,
     Checksum: u16(b, off + OFF.CHECKSUM),
-    Checksum_Status: isFragmented(f) ? "unverified" : verifyPlain(b, off, end, f.capEnd),
+    // v1/v2 messages are 8 bytes: the checksum covers those (Wireshark too), v3 all.
+    Checksum_Status: isFragmented(f)
+      ? "unverified"
+      : verifyPlain(b, off, version === 3 ? end : off + IGMP_HEADER_LEN, f.capEnd),
     Group_Address: type === IGMP_TYPE.V3_REPORT ? null : ipv4(b, off + OFF.GROUP),
   };
   f.layer(name, attrs);

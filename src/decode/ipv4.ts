@@ -164,6 +164,37 @@ export function decodeIpv4Options(f: Frame, off: number, end: number, layer: str
   return out;
 }
 
+const UNREADABLE = -2;
+
+/**
+ * Walks the options in bytes[off..end) by their type and length bytes only, reading
+ * below `lim`. Returns the offset of a source route's final destination, -1 when
+ * there is none, UNREADABLE when the walk needed a byte at or past `lim`.
+ */
+function scanRouteFinalDst(b: Uint8Array, off: number, end: number, lim: number): number {
+  let i = off;
+  let found = -1;
+  while (i < end) {
+    if (i >= lim) return UNREADABLE;
+    const type = b[i];
+    if (type === OPT.EOL) break;
+    if (type === OPT.NOP) {
+      i++;
+      continue;
+    }
+    if (i + 1 >= lim) return UNREADABLE;
+    const len = b[i + 1];
+    if (len < 2) break;
+    if (type === OPT.LSRR || type === OPT.SSRR) {
+      if (i + len > lim || i + len > end) return UNREADABLE;
+      const last = i + 3 + Math.floor((len - 3) / 4) * 4 - 4;
+      if (len >= 7 && b[i + 2] <= len) found = last;
+    }
+    i += len;
+  }
+  return found;
+}
+
 /**
  * The fields of a header cut after `n` bytes (n < 20), each one present when all its
  * bytes are (tshark shows a cut header the same way). Not on the fast path.
@@ -280,15 +311,16 @@ export function decodeIpv4(f: Frame, off: number, end: number): void {
     Options: NO_OPTIONS,
   };
   f.layer(name, attrs);
-  if (off + hlen > pktEnd) {
-    f.fault(name, `header length ${hlen} exceeds the packet`, off);
-    return;
-  }
-  if (!f.has(off, hlen)) {
-    // Options cut short: a source route among them could name another final
-    // destination, so the destination is unknown (tshark omits it too).
-    delete attrs.Destination_Address;
-    f.truncated(name, off + IPV4_HEADER_LEN);
+  if (off + hlen > pktEnd || !f.has(off, hlen)) {
+    // Options cut short. A source route among the unreadable ones could name another
+    // final destination: like Wireshark, the destination is kept only when walking
+    // the options' type/length bytes never leaves the readable bytes.
+    const lim = Math.min(pktEnd, f.capEnd);
+    const fin = scanRouteFinalDst(b, off + OFF.OPTIONS, off + hlen, lim);
+    if (fin === UNREADABLE) delete attrs.Destination_Address;
+    else if (fin >= 0) attrs.Destination_Address = ipv4(b, fin);
+    if (off + hlen > pktEnd) f.fault(name, `header length ${hlen} exceeds the packet`, off);
+    else f.truncated(name, off + IPV4_HEADER_LEN);
     return;
   }
   attrs.Checksum_Status = verifyPlain(b, off, off + hlen, f.capEnd);

@@ -95,11 +95,14 @@ function decodeOptions(
   end: number,
   layer: string,
   jumbo: { value: number },
+  lim = end,
 ): unknown[] {
   const b = f.bytes;
   const out: unknown[] = [];
   let i = off;
+  // `lim` < `end` when the header is cut short: options stop at the last whole one.
   while (i < end) {
+    if (i >= lim) break;
     const type = b[i];
     if (type === OPT.PAD1) {
       out.push({ Type: type, Name: OPTION_NAMES[type] });
@@ -110,18 +113,22 @@ function decodeOptions(
       f.fault(layer, `option ${type} has no length`, i);
       break;
     }
+    if (i + 2 > lim) break;
     const len = b[i + 1];
     const data = i + 2;
     const optEnd = data + len;
-    if (optEnd > end) {
-      f.fault(layer, `option ${type} length ${len} exceeds its header`, i + 1);
-      break;
-    }
     const o: Record<string, unknown> = {
       Type: type,
       Name: OPTION_NAMES[type] ?? "Unknown",
       Length: len,
     };
+    if (optEnd > end) {
+      // Listed (as Wireshark does), then the list ends.
+      out.push(o);
+      f.fault(layer, `option ${type} length ${len} exceeds its header`, i + 1);
+      break;
+    }
+    if (optEnd > lim) break;
     switch (type) {
       case OPT.PADN:
         break;
@@ -157,8 +164,10 @@ function decodeRouting(
   off: number,
   hEnd: number,
   layer: string,
+  partial = false,
 ): number {
   const b = f.bytes;
+  if (hEnd < off + 4) return -1;
   const type = b[off + RT.TYPE];
   const segLeft = b[off + RT.SEGLEFT];
   h.Routing_Type = type;
@@ -173,7 +182,7 @@ function decodeRouting(
     }
     if (type === 0) h.Addresses = addrs;
     else if (addrs.length > 0) h.Home_Address = addrs[0];
-    if (segLeft > addrs.length) {
+    if (segLeft > addrs.length && !partial) {
       f.fault(
         layer,
         `segments left ${segLeft} exceeds ${addrs.length} addresses`,
@@ -182,6 +191,7 @@ function decodeRouting(
     }
     if (segLeft > 0) finalDst = last;
   } else if (type === 4) {
+    if (hEnd < off + RT.DATA) return -1;
     const lastEntry = b[off + RT.SRH_LAST_ENTRY];
     h.Last_Entry = lastEntry;
     h.Flags = b[off + RT.SRH_FLAGS];
@@ -190,6 +200,7 @@ function decodeRouting(
     let a = off + RT.DATA;
     for (let n = 0; n <= lastEntry && a + 16 <= hEnd; n++, a += 16) segs.push(ipv6(b, a));
     h.Segments = segs;
+    if (partial) return -1;
     if (segs.length <= lastEntry) {
       f.fault(
         layer,
@@ -199,10 +210,10 @@ function decodeRouting(
     }
     if (a < hEnd) h.TLVs = hex(b, a, hEnd);
     if (segLeft > 0 && segs.length > 0) finalDst = off + RT.DATA;
-  } else if (hEnd > off + 4) {
+  } else if (hEnd > off + 4 && !partial) {
     h.Data = hex(b, off + 4, hEnd);
   }
-  return finalDst;
+  return partial ? -1 : finalDst;
 }
 
 /**
@@ -246,12 +257,13 @@ export function extensionName(type: number): string {
 /** The fields of a header cut after `n` bytes (0 < n < 40), each present when all its bytes are. */
 function partialIpv6(b: Uint8Array, off: number, n: number): Layer {
   const a: Layer = { Version: b[off] >> 4 };
-  if (n >= 2) {
+  if (n >= 4) {
+    // Traffic class and flow label are read as one 32-bit word (tshark alike).
     a.Traffic_Class = ((b[off] & 0x0f) << 4) | (b[off + 1] >> 4);
     a.DSCP = ((b[off] & 0x0f) << 2) | (b[off + 1] >> 6);
     a.ECN = (b[off + 1] >> 4) & 3;
+    a.Flow_Label = ((b[off + 1] & 0x0f) << 16) | u16(b, off + 2);
   }
-  if (n >= 4) a.Flow_Label = ((b[off + 1] & 0x0f) << 16) | u16(b, off + 2);
   if (n >= OFF.NEXT_HEADER) a.Payload_Length = u16(b, off + OFF.PAYLOAD_LENGTH);
   if (n > OFF.NEXT_HEADER) a.Next_Header = b[off + OFF.NEXT_HEADER];
   if (n > OFF.HOP_LIMIT) a.Hop_Limit = b[off + OFF.HOP_LIMIT];
@@ -261,6 +273,34 @@ function partialIpv6(b: Uint8Array, off: number, n: number): Layer {
 
 /** Jumbo Payload length seen by decodeOptions (-1 none); reused, decoders do not interleave. */
 const JUMBO = { value: -1 };
+
+/** Fields of an extension header at `p` whose bytes stop at `lim` before its end `hEnd`. */
+function partialExtension(
+  f: Frame,
+  h: Record<string, unknown>,
+  type: number,
+  p: number,
+  hEnd: number,
+  lim: number,
+  layer: string,
+): void {
+  const b = f.bytes;
+  switch (type) {
+    case EXT.HOP_BY_HOP:
+    case EXT.DEST_OPTS:
+      h.Options = decodeOptions(f, p + 2, hEnd, layer, JUMBO, lim);
+      JUMBO.value = -1;
+      break;
+    case EXT.ROUTING:
+      decodeRouting(f, h, p, lim, layer, true);
+      break;
+    // A fragment header is read whole or not at all (tshark alike).
+    case EXT.AH:
+      if (lim >= p + AH.SEQ) h.SPI = u32(b, p + AH.SPI);
+      if (lim >= p + AH.ICV) h.Sequence_Number = u32(b, p + AH.SEQ);
+      break;
+  }
+}
 
 /** Decodes an IPv6 packet at `off`; `end` is where the parent's data ends on the wire. */
 export function decodeIpv6(f: Frame, off: number, end: number): void {
@@ -350,7 +390,12 @@ export function decodeIpv6(f: Frame, off: number, end: number): void {
     const hEnd = p + hlen;
     h.Next_Header = b[p];
     h.Length = hlen;
-    if (!need(f, name, p, pktEnd, hlen, `${EXT_NAMES[type]} header`)) return;
+    if (hEnd > pktEnd || hEnd > f.capEnd) {
+      // Cut short: the fields that fit, then the fault or truncation.
+      partialExtension(f, h, type, p, hEnd, Math.min(pktEnd, f.capEnd), name);
+      need(f, name, p, pktEnd, hlen, `${EXT_NAMES[type]} header`);
+      return;
+    }
     nh = b[p];
     switch (type) {
       case EXT.HOP_BY_HOP:

@@ -140,7 +140,9 @@ export function decodeTcpOptions(f: Frame, off: number, end: number, segEnd = en
       if (len > 2) o.Data = hex(b, d, i + len);
       break;
     }
-    if (fixed !== undefined && len > fixed) f.fault(name, `option ${kind} length ${len} is not ${fixed}`, i + 1);
+    if (fixed !== undefined && len > fixed) {
+      f.fault(name, `option ${kind} length ${len} is not ${fixed}`, i + 1);
+    }
     switch (kind) {
       case KIND.MSS:
         o.Value = u16(b, d);
@@ -155,7 +157,9 @@ export function decodeTcpOptions(f: Frame, off: number, end: number, segEnd = en
         const blocks: Record<string, number>[] = [];
         const oEnd = i + len;
         let e = d;
-        for (; e + 8 <= oEnd; e += 8) blocks.push({ Left_Edge: u32(b, e), Right_Edge: u32(b, e + 4) });
+        for (; e + 8 <= oEnd; e += 8) {
+          blocks.push({ Left_Edge: u32(b, e), Right_Edge: u32(b, e + 4) });
+        }
         o.Blocks = blocks;
         if (e < oEnd || blocks.length === 0) {
           // A partial block: its left edge is shown when whole (tshark alike), then the list ends.

@@ -23,10 +23,12 @@ const dec = new TextDecoder();
 const enc = new TextEncoder();
 const MARK = ',"Netmon":{';
 
-/** Converts an ndjson batch body into JSONEachRow rows. */
+/** Converts an ndjson batch body into JSONEachRow rows (encoded straight into one buffer). */
 export function toClickHouseRows(b: Batch): Uint8Array {
   const ends = lineEnds(b.body);
-  const out: string[] = [];
+  // JSON.stringify of the record at most doubles it (every byte escaped as two), plus columns.
+  let out = new Uint8Array(b.body.length * 2 + ends.length * 512);
+  let len = 0;
   let start = 0;
   for (const end of ends) {
     const bytes = b.body.subarray(start, end - 1);
@@ -35,15 +37,19 @@ export function toClickHouseRows(b: Batch): Uint8Array {
     const line = dec.decode(bytes);
     const at = line.lastIndexOf(MARK);
     const record = at >= 0 ? line.slice(0, at) + "}" : line;
-    out.push(
-      `{"Agent_ID":${JSON.stringify(e?.Agent_ID ?? b.agent)},"Run_ID":${
-        JSON.stringify(e?.Run_ID ?? b.run)
-      },"Sequence":${e?.Sequence ?? 0},"Batch":${e?.Batch ?? b.batch},"Record_Type":${
-        JSON.stringify(e?.Record_Type ?? "packet")
-      },"Record":${JSON.stringify(record)}}`,
-    );
+    const row = `{"Agent_ID":${JSON.stringify(e?.Agent_ID ?? b.agent)},"Run_ID":${
+      JSON.stringify(e?.Run_ID ?? b.run)
+    },"Sequence":${e?.Sequence ?? 0},"Batch":${e?.Batch ?? b.batch},"Record_Type":${
+      JSON.stringify(e?.Record_Type ?? "packet")
+    },"Record":${JSON.stringify(record)}}\n`;
+    if (len + row.length * 3 > out.length) {
+      const bigger = new Uint8Array(Math.max(out.length * 2, len + row.length * 3));
+      bigger.set(out.subarray(0, len));
+      out = bigger;
+    }
+    len += enc.encodeInto(row, out.subarray(len)).written;
   }
-  return enc.encode(out.join("\n") + "\n");
+  return out.subarray(0, len);
 }
 
 export type ErrorClass = "retry" | "dead" | "config" | "split";

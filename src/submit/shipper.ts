@@ -35,8 +35,9 @@ export interface Shipper {
 const REQUEST_TIMEOUT_MS = 30_000;
 /**
  * Memory bound of the queue in bytes, besides `queueRecords`: at least 64 MiB, or three
- * batches when batches are larger. ready() waits above a quarter, spilling to the spool
- * starts at three quarters, records are dropped when it is full.
+ * batches when batches are larger. ready() waits above an eighth (a quarter of
+ * `queueRecords`), spilling to the spool starts at three quarters, records are dropped
+ * when it is full.
  */
 export function queueBytesFor(batchBytes: number): number {
   return Math.max(64 * 1024 * 1024, 3 * batchBytes);
@@ -187,7 +188,7 @@ export class ShipperCore implements Shipper {
   }
 
   private get hasRoom(): boolean {
-    return this.pendingRecords < this.readyAt && this.pendingBytes < this.queueBytes / 4;
+    return this.pendingRecords < this.readyAt && this.pendingBytes < this.queueBytes / 8;
   }
 
   ready(): Promise<void> {

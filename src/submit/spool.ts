@@ -4,7 +4,8 @@
  * and deleted only after every batch in them was acknowledged.
  *
  * Layout of the spool directory:
- * - `seg-<ms>-<pid>-<n>.jsonl`: segments (names sort oldest first).
+ * - `seg-<ms>-<pid>-<n>.jsonl`: segments (names sort oldest first), 1/16 of the cap, at most 4 MiB
+ *   (a batch larger than that makes a larger segment).
  * - `dead-letter.jsonl`: batches the server refused as bad (400/422); never retried.
  * - `lock`: pid of the process using the spool (one agent or `spool drain` at a time).
  * - `agent-id`: only on hosts without /etc/machine-id.
@@ -41,9 +42,12 @@ const NL = 0x0a;
 const SEGMENT_RE = /^seg-\d+-\d+-\d+\.jsonl$/;
 export const DEAD_LETTER = "dead-letter.jsonl";
 
-/** Segment size: a sixteenth of the cap, within 64 KiB .. 16 MiB (what a drain reads at once). */
+/**
+ * Segment size: a sixteenth of the cap, within 64 KiB .. 4 MiB. The drainer holds one
+ * segment in memory (also while it waits to probe a server that is down).
+ */
 export function segmentBytesFor(maxBytes: number): number {
-  return Math.max(64 * 1024, Math.min(16 * 1024 * 1024, Math.floor(maxBytes / 16)));
+  return Math.max(64 * 1024, Math.min(4 * 1024 * 1024, Math.floor(maxBytes / 16)));
 }
 
 async function writeAll(f: Deno.FsFile, data: Uint8Array): Promise<void> {

@@ -69,7 +69,9 @@ function flat(key: string, list: string, name: string): Extract {
 
 function ext(name: string, f: (v: unknown) => unknown = (v) => v): Extract {
   return (r) =>
-    layers(r, "IPv6").flatMap((l) => ((l.Extension_Headers as L[] | undefined) ?? []).map((h) => h[name]))
+    layers(r, "IPv6").flatMap((l) =>
+      ((l.Extension_Headers as L[] | undefined) ?? []).map((h) => h[name])
+    )
       .filter((v) => v !== undefined).map(f);
 }
 
