@@ -29,6 +29,8 @@ export const PACKET_RX_RING = 5;
 export const PACKET_STATISTICS = 6;
 export const PACKET_AUXDATA = 8;
 export const PACKET_VERSION = 10;
+/** Headroom the kernel leaves before each ring frame (libpcap reserves room for a VLAN tag). */
+export const PACKET_RESERVE = 12;
 export const PACKET_IGNORE_OUTGOING = 23;
 
 /** packet_mreq.mr_type */

@@ -42,6 +42,10 @@ import { type FrameMeta, type FrameSink, newFrameMeta, type SourceControl } from
 
 /** Messages per recvmmsg call. */
 const BATCH = 64;
+/** Bytes of an 802.1Q/802.1ad tag, and of the two MAC addresses it follows. */
+const VLAN_TAG_LEN = 4;
+const TWO_MACS = 12;
+
 /** Largest frame slot: a 64 KiB GRO/loopback frame plus its Ethernet header. */
 const MAX_SLOT = 65536 + 128;
 const NAME_LEN = 32;
@@ -90,8 +94,13 @@ export class MmsgReader {
     for (let i = 0; i < BATCH; i++) {
       const m = i * MMSGHDR.SIZE + MMSGHDR.HDR;
       const iov = iovOff + i * IOVEC.SIZE;
-      this.#hv.setBigUint64(iov + IOVEC.BASE, dataBase + BigInt(i * this.#slot), true);
-      this.#hv.setBigUint64(iov + IOVEC.LEN, BigInt(this.#slot), true);
+      // Each slot starts with VLAN_TAG_LEN bytes of headroom for a stripped tag.
+      this.#hv.setBigUint64(
+        iov + IOVEC.BASE,
+        dataBase + BigInt(i * this.#slot + VLAN_TAG_LEN),
+        true,
+      );
+      this.#hv.setBigUint64(iov + IOVEC.LEN, BigInt(this.#slot - VLAN_TAG_LEN), true);
       this.#hv.setBigUint64(m + MSGHDR.NAME, hdrBase + BigInt(this.#nameOff + i * NAME_LEN), true);
       this.#hv.setBigUint64(m + MSGHDR.IOV, hdrBase + BigInt(iov), true);
       this.#hv.setBigUint64(m + MSGHDR.IOVLEN, 1n, true);
@@ -198,9 +207,23 @@ export class MmsgReader {
       }
       c += cmsgAlign(len);
     }
-    let cap = got < this.#slot ? got : this.#slot;
+    const room = this.#slot - VLAN_TAG_LEN;
+    let cap = got < room ? got : room;
     if (cap > this.#t.snaplen) cap = this.#t.snaplen;
     meta.capLen = cap;
-    sink(this.#dataView, this.#data, i * this.#slot, meta);
+    let start = i * this.#slot + VLAN_TAG_LEN;
+    if (meta.vlanTci >= 0 && cap >= TWO_MACS) {
+      // Put the stripped tag back where it was on the wire (as libpcap does).
+      const d = this.#data, dv = this.#dataView;
+      d.copyWithin(start - VLAN_TAG_LEN, start, start + TWO_MACS);
+      start -= VLAN_TAG_LEN;
+      dv.setUint16(start + TWO_MACS, meta.vlanTpid);
+      dv.setUint16(start + TWO_MACS + 2, meta.vlanTci);
+      meta.capLen += VLAN_TAG_LEN;
+      meta.wireLen += VLAN_TAG_LEN;
+      meta.vlanTci = -1;
+      meta.vlanTpid = 0x8100;
+    }
+    sink(this.#dataView, this.#data, start, meta);
   }
 }

@@ -13,6 +13,7 @@ import {
   ENXIO,
   MAP_SHARED,
   PACKET_OUTGOING,
+  PACKET_RESERVE,
   PACKET_RX_RING,
   PACKET_VERSION,
   POLLERR,
@@ -86,7 +87,17 @@ export function setTpacketV3(fd: number): void {
     const e = new SysError("setsockopt(PACKET_VERSION, TPACKET_V3)", errno());
     throw new RingSetupError(e.message, false);
   }
+  // Room in front of each frame to put back a VLAN tag the kernel stripped (as libpcap does).
+  if (setIntOption(fd, SOL_PACKET, PACKET_RESERVE, VLAN_TAG_LEN) < 0) {
+    const e = new SysError("setsockopt(PACKET_RESERVE)", errno());
+    throw new RingSetupError(e.message, false);
+  }
 }
+
+/** Bytes of an 802.1Q/802.1ad tag. */
+const VLAN_TAG_LEN = 4;
+/** Destination and source MAC addresses. */
+const TWO_MACS = 12;
 
 function ringRequest(g: RingGeometry | null): Uint8Array {
   const req = new Uint8Array(TPACKET_REQ3.SIZE);
@@ -271,17 +282,25 @@ export class RingReader {
         meta.wireLen = v.getUint32(p + TPACKET3_HDR.LEN, true);
         meta.capLen = snap < snaplen ? snap : snaplen;
         meta.pktType = pktType;
-        if ((status & TP_STATUS_VLAN_VALID) !== 0) {
-          meta.vlanTci = v.getUint32(p + TPACKET3_HDR.VLAN_TCI, true) & 0xffff;
-          meta.vlanTpid = (status & TP_STATUS_VLAN_TPID_VALID) !== 0
+        meta.vlanTci = -1;
+        meta.vlanTpid = 0x8100;
+        let mac = p + v.getUint16(p + TPACKET3_HDR.MAC, true);
+        if ((status & TP_STATUS_VLAN_VALID) !== 0 && meta.capLen >= TWO_MACS) {
+          // The kernel stripped the tag: put it back into the frame, in the headroom that
+          // PACKET_RESERVE left, so records, -w files and filters see the frame as on the wire.
+          const tpid = (status & TP_STATUS_VLAN_TPID_VALID) !== 0
             ? v.getUint16(p + TPACKET3_HDR.VLAN_TPID, true)
             : 0x8100;
-        } else {
-          meta.vlanTci = -1;
-          meta.vlanTpid = 0x8100;
+          const tci = v.getUint32(p + TPACKET3_HDR.VLAN_TCI, true) & 0xffff;
+          bytes.copyWithin(mac - VLAN_TAG_LEN, mac, mac + TWO_MACS);
+          mac -= VLAN_TAG_LEN;
+          v.setUint16(mac + TWO_MACS, tpid);
+          v.setUint16(mac + TWO_MACS + 2, tci);
+          meta.capLen += VLAN_TAG_LEN;
+          meta.wireLen += VLAN_TAG_LEN;
         }
         meta.csumNotReady = (status & TP_STATUS_CSUMNOTREADY) !== 0;
-        sink(v, bytes, p + v.getUint16(p + TPACKET3_HDR.MAC, true), meta);
+        sink(v, bytes, mac, meta);
         if (signal.aborted) return;
       }
       p += v.getUint32(p + TPACKET3_HDR.NEXT_OFFSET, true);

@@ -6,6 +6,7 @@ import { RuntimeFailure, UsageError } from "../errors.ts";
 import { createLogger } from "../log/mod.ts";
 import { Spool } from "../submit/spool.ts";
 import { drainSpool } from "../submit/drain.ts";
+import { checkServerSettings } from "../submit/mod.ts";
 
 function statusCommand() {
   return new Command("status")
@@ -80,11 +81,7 @@ function drainCommand() {
         spoolMaxBytes: o.spoolMaxBytes,
       }, o.config);
       if (!s.serverUrl) throw new UsageError("spool drain: give --server URL");
-      try {
-        new URL(s.serverUrl);
-      } catch {
-        throw new UsageError(`spool drain: --server is not a URL: '${s.serverUrl}'`);
-      }
+      checkServerSettings(s);
       const log = createLogger(s.logLevel, s.logFile);
       const r = await drainSpool({
         spoolDir: s.spoolDir,

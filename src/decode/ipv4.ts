@@ -73,7 +73,8 @@ const OPTION_NAMES: Record<number, string> = {
 };
 
 /** Shared empty list for headers without options (never mutated). */
-const NO_OPTIONS: readonly unknown[] = Object.freeze([]);
+// Not frozen: a frozen value sends JSON.stringify off its fast path (docs/capture-files.md).
+const NO_OPTIONS: readonly unknown[] = [];
 
 /** Offset of the final destination named by a source route option, -1 none (set by decodeIpv4Options). */
 let routeFinalDst = -1;

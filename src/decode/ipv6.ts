@@ -109,6 +109,9 @@ function decodeOptions(
       i++;
       continue;
     }
+    // Listed as soon as its type is read (as Wireshark does), even if the rest is missing.
+    const o: Record<string, unknown> = { Type: type, Name: OPTION_NAMES[type] ?? "Unknown" };
+    out.push(o);
     if (i + 2 > end) {
       f.fault(layer, `option ${type} has no length`, i);
       break;
@@ -117,14 +120,8 @@ function decodeOptions(
     const len = b[i + 1];
     const data = i + 2;
     const optEnd = data + len;
-    const o: Record<string, unknown> = {
-      Type: type,
-      Name: OPTION_NAMES[type] ?? "Unknown",
-      Length: len,
-    };
+    o.Length = len;
     if (optEnd > end) {
-      // Listed (as Wireshark does), then the list ends.
-      out.push(o);
       f.fault(layer, `option ${type} length ${len} exceeds its header`, i + 1);
       break;
     }
@@ -151,7 +148,6 @@ function decodeOptions(
       default:
         if (len > 0) o.Data = hex(b, data, optEnd);
     }
-    out.push(o);
     i = optEnd;
   }
   return out;

@@ -76,9 +76,10 @@ const KIND_NAMES: Record<number, string> = {
   253: "Experimental",
   254: "Experimental",
 };
-const EOL_OPTION = Object.freeze({ Kind: 0, Name: KIND_NAMES[0] });
-const NOP_OPTION = Object.freeze({ Kind: 1, Name: KIND_NAMES[1] });
-const NO_OPTIONS: readonly unknown[] = Object.freeze([]);
+// Not frozen: a frozen value sends JSON.stringify off its fast path (docs/capture-files.md).
+const EOL_OPTION: Readonly<Record<string, unknown>> = { Kind: 0, Name: KIND_NAMES[0] };
+const NOP_OPTION: Readonly<Record<string, unknown>> = { Kind: 1, Name: KIND_NAMES[1] };
+const NO_OPTIONS: readonly unknown[] = [];
 
 /**
  * Decodes the options in bytes[off..end) (the option area on the wire) reading no
@@ -135,13 +136,12 @@ export function decodeTcpOptions(f: Frame, off: number, end: number, segEnd = en
     out.push(o);
     const d = i + 2;
     const fixed = FIXED_LEN[kind];
-    if (fixed !== undefined && len < fixed) {
-      f.fault(name, `option ${kind} length ${len} is below ${fixed}`, i + 1);
-      if (len > 2) o.Data = hex(b, d, i + len);
-      break;
-    }
-    if (fixed !== undefined && len > fixed) {
+    if (fixed !== undefined && len !== fixed) {
+      // Wrong length for a fixed-size option: kept as bytes, the list goes on.
       f.fault(name, `option ${kind} length ${len} is not ${fixed}`, i + 1);
+      if (len > 2) o.Data = hex(b, d, i + len);
+      i += len;
+      continue;
     }
     switch (kind) {
       case KIND.MSS:
@@ -162,10 +162,11 @@ export function decodeTcpOptions(f: Frame, off: number, end: number, segEnd = en
         }
         o.Blocks = blocks;
         if (e < oEnd || blocks.length === 0) {
-          // A partial block: its left edge is shown when whole (tshark alike), then the list ends.
+          // A partial block shows its left edge when whole (tshark alike); a SACK
+          // without any edge stops the list (Wireshark fails on it).
           if (e + 4 <= oEnd) blocks.push({ Left_Edge: u32(b, e) });
           f.fault(name, `SACK option length ${len} is not 2 + 8n`, i + 1);
-          return out;
+          if (blocks.length === 0) return out;
         }
         break;
       }

@@ -14,6 +14,7 @@ import type { Logger } from "../log/mod.ts";
 import { loadIdentity } from "./identity.ts";
 import { type Shipper, ShipperCore } from "./shipper.ts";
 import { Spool } from "./spool.ts";
+import { UsageError } from "../errors.ts";
 
 export type { Shipper } from "./shipper.ts";
 
@@ -29,6 +30,7 @@ export type { Shipper } from "./shipper.ts";
  * ```
  */
 export async function createShipper(settings: Settings, log: Logger): Promise<Shipper> {
+  checkServerSettings(settings);
   const spool = await Spool.open(settings.spoolDir, settings.spoolMaxBytes, log);
   try {
     const id = await loadIdentity(settings.spoolDir);
@@ -36,5 +38,26 @@ export async function createShipper(settings: Settings, log: Logger): Promise<Sh
   } catch (e) {
     await spool.close();
     throw e;
+  }
+}
+
+/** Rejects a server URL or ClickHouse table netmon cannot use (one-line usage error). */
+export function checkServerSettings(s: Settings): void {
+  if (s.serverUrl !== "") {
+    let u: URL;
+    try {
+      u = new URL(s.serverUrl);
+    } catch {
+      throw new UsageError(`--server: not a URL: '${s.serverUrl}'`);
+    }
+    if (u.protocol !== "http:" && u.protocol !== "https:") {
+      throw new UsageError(`--server: want an http:// or https:// URL, got '${s.serverUrl}'`);
+    }
+  }
+  if (
+    s.serverFormat === "clickhouse" &&
+    !/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/.test(s.serverTable)
+  ) {
+    throw new UsageError(`--table: want [database.]table, got '${s.serverTable}'`);
   }
 }

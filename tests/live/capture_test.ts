@@ -85,16 +85,14 @@ function recordRow(r: Rec): string[] {
   const af = r.AF_Packet!;
   const eth = r.Ethernet ?? {};
   const tag = r["802.1Q"];
-  // A tag the kernel stripped is not in the captured bytes; tcpdump puts it back (+4).
-  const extra = tag?.Restored === true ? 4 : 0;
   const ip = r.IPv4 ?? {};
   const ip6 = r.IPv6 ?? {};
   const tcp = r.TCP ?? {};
   const tcpOn = r.TCP !== undefined;
   return [
     s(af.Timestamp),
-    s(Number(af.Length) + extra),
-    s(Number(af.Captured_Length) + extra),
+    s(af.Length),
+    s(af.Captured_Length),
     s(eth.Source_Address),
     s(eth.Destination_Address),
     hex4(eth.EtherType),
