@@ -129,7 +129,38 @@ try {
   } finally {
     await srv.stop();
   }
-  // 1b. ClickHouse
+  // 1b. A server that reads and discards: the agent's own ceiling.
+  {
+    let n = 0;
+    const sink = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+      const t = await req.text();
+      for (let i = t.indexOf("\n"); i >= 0; i = t.indexOf("\n", i + 1)) n++;
+      return new Response('{"stored":1}');
+    });
+    try {
+      const url = `http://127.0.0.1:${sink.addr.port}/`;
+      for (const fmt of ["ndjson", "clickhouse"]) {
+        n = 0;
+        const r = await agent(
+          ["-r", BIG, "--server", url, "--format", fmt],
+          `${tmp}/spool-sink-${fmt}`,
+        );
+        if (r.code !== 0) throw new Error(`agent failed:\n${r.stderr}`);
+        rows.push(
+          `| discard server, format ${fmt} (agent ceiling) | ${r.accepted} | ${
+            r.seconds.toFixed(1)
+          } | ` +
+            `${(r.accepted / r.seconds).toFixed(0)} | ${
+              n === r.accepted ? "yes" : `no (${n})`
+            } | ` +
+            `${r.peakRssMb.toFixed(0)} | - |`,
+        );
+      }
+    } finally {
+      await sink.shutdown();
+    }
+  }
+  // 1c. ClickHouse
   const missing = clickHouseMissing();
   if (missing) {
     rowsNote.push(`ClickHouse: skipped (${missing}).`);

@@ -62,6 +62,13 @@ export interface Row {
   conv?: (v: unknown, layer: L) => unknown;
   /** Turns tshark's (normalised) text into the compared one. */
   fromTshark?: (v: string) => string;
+  /**
+   * netmon keeps one value of a TLV that may repeat (CDP, LLDP): tshark lists every copy,
+   * so each netmon value only has to be among tshark's.
+   */
+  oneOfMany?: boolean;
+  /** Equality of one netmon value with one tshark value (default: same text). */
+  eq?: (ours: string, theirs: string) => boolean;
   /** Attribute of an ICMP/ICMPv6 error's `Quoted` summary holding the same field. */
   quoted?: string;
   /** When false for a layer occurrence, the row is not compared in that frame. */
@@ -164,29 +171,45 @@ const stpFlags = (v: unknown, l: L) => {
   if (typeof l.Port_Role === "string") n |= PORT_ROLES.indexOf(l.Port_Role) << 2;
   return n;
 };
-const C_ESCAPES: Record<number, string> = {
-  7: "a",
-  8: "b",
-  9: "t",
-  10: "n",
-  11: "v",
-  12: "f",
-  13: "r",
-};
-/** Escapes text as tshark -T fields does (backslash, C escapes, other controls as \xhh). */
-const tsText = (v: unknown) => {
-  let out = "";
-  for (const c of String(v)) {
-    const n = c.charCodeAt(0);
-    if (c === "\\") out += "\\\\";
-    else if (n < 0x20 || n === 0x7f) {
-      out += C_ESCAPES[n] ? "\\" + C_ESCAPES[n] : "\\x" + n.toString(16).padStart(2, "0");
-    } else out += c;
-  }
-  return out;
-};
+/**
+ * Text compared without control characters: tshark -T fields writes some raw, escapes
+ * others (\\b, \\n...) depending on the field; netmon keeps them as JSON escapes.
+ */
+const stripControls = (v: string) =>
+  [...v.replace(/\\[abfnrtv]/g, "")].filter((c) =>
+    c.charCodeAt(0) >= 0x20 && c.charCodeAt(0) !== 0x7f
+  )
+    .join("");
 
 const igmpMember = (l: L) => l.Version !== 0;
+/** IPv4 option types tshark 4.0 dissects (packet-ip.c ipopts[]). */
+const TSHARK_IPV4_OPTIONS = new Set([
+  0,
+  1,
+  7,
+  11,
+  12,
+  25,
+  68,
+  82,
+  130,
+  131,
+  133,
+  134,
+  136,
+  137,
+  148,
+  149,
+]);
+/** UDP over a frame cut inside the IP payload: tshark verifies only a fully captured payload. */
+function udpCutShort(rec: PacketRecord): boolean {
+  const af = rec.AF_Packet as L | undefined;
+  if (af === undefined || Number(af.Captured_Length) >= Number(af.Length)) return false;
+  const ip = rec.IPv4 as L | undefined;
+  const udp = rec.UDP as L | undefined;
+  if (ip === undefined || udp === undefined) return false;
+  return Number(udp.Length) < Number(ip.Total_Length) - Number(ip.Header_Length);
+}
 const low9 = (v: string) => /^\d+$/.test(v) ? String(Number(v) & 0x1ff) : v;
 const reserved3 = (v: string) => /^\d+$/.test(v) ? String((Number(v) >> 9) & 7) : v;
 
@@ -256,12 +279,12 @@ export const TABLE: Row[] = [
     kind: "text",
     quoted: "Destination_Address",
   },
-  // tshark 4.0 shows options of unknown type only as text (no ip.opt.type).
+  // tshark 4.0 shows options of other types only as text (no ip.opt.type).
   {
-    key: "IPv4.Options[]",
+    key: "IPv4.Options[].Type",
     tshark: "ip.opt.type",
     kind: "num",
-    conv: (o) => (o as L).Name === "Unknown" ? undefined : (o as L).Type,
+    conv: (t) => TSHARK_IPV4_OPTIONS.has(Number(t)) ? t : undefined,
   },
   { key: "IPv6.Version", tshark: "ipv6.version", kind: "num", quoted: "Version" },
   { key: "IPv6.Traffic_Class", tshark: "ipv6.tclass", kind: "num" },
@@ -300,7 +323,7 @@ export const TABLE: Row[] = [
   { key: "UDP.Destination_Port", tshark: "udp.dstport", kind: "num", quoted: "Destination_Port" },
   { key: "UDP.Length", tshark: "udp.length", kind: "num" },
   { key: "UDP.Checksum", tshark: "udp.checksum", kind: "num" },
-  { key: "UDP.Checksum_Status", tshark: "udp.checksum.status", kind: "status" },
+  { key: "UDP.Checksum_Status", tshark: "udp.checksum.status", kind: "status", skip: udpCutShort },
   { key: "ICMP.Type", tshark: "icmp.type", kind: "num", quoted: "Type" },
   { key: "ICMP.Code", tshark: "icmp.code", kind: "num", quoted: "Code" },
   { key: "ICMP.Checksum_Status", tshark: "icmp.checksum.status", kind: "status" },
@@ -358,21 +381,23 @@ export const TABLE: Row[] = [
   { key: "STP.Port_ID", tshark: "stp.port", kind: "num" },
   {
     key: "LLDP.Chassis_ID",
+    oneOfMany: true,
     tshark: "lldp.chassis.id.mac|lldp.chassis.id.ip4|lldp.chassis.id.ip6|lldp.chassis.id",
     kind: "text",
-    fromTshark: utf8OfHex,
+    // Text subtypes: tshark gives the bytes in hex; netmon text, or hex when not text.
+    eq: (ours, theirs) => ours === theirs || ours === stripControls(utf8OfHex(theirs)),
     when: lldpAddrKnown("Chassis_ID", "Chassis_ID_Subtype"),
   },
   {
     key: "LLDP.Port_ID",
+    oneOfMany: true,
     tshark: "lldp.port.id.mac|lldp.port.id.ip4|lldp.port.id.ip6|lldp.port.id",
     kind: "text",
-    conv: tsText,
     when: lldpAddrKnown("Port_ID", "Port_ID_Subtype"),
   },
-  { key: "LLDP.TTL", tshark: "lldp.time_to_live", kind: "num" },
-  { key: "CDP.Device_ID", tshark: "cdp.deviceid", kind: "text", conv: tsText },
-  { key: "CDP.Port_ID", tshark: "cdp.portid", kind: "text", conv: tsText },
+  { key: "LLDP.TTL", tshark: "lldp.time_to_live", kind: "num", oneOfMany: true },
+  { key: "CDP.Device_ID", tshark: "cdp.deviceid", kind: "text", oneOfMany: true },
+  { key: "CDP.Port_ID", tshark: "cdp.portid", kind: "text", oneOfMany: true },
 ];
 
 /** The IPv6 (and IPv4 IPsec) extension header types, compared with frame.protocols. */
@@ -388,16 +413,20 @@ interface Inst {
   quoted: boolean;
 }
 
-function quotedInsts(q: L, out: Inst[]): void {
-  if (q.Version === 4 && Number(q.Header_Length) < 20) {
-    // Like a real IPv4 header with a bogus IHL: nothing after it is trusted (nor dissected).
+/** Pseudo-layers for a quote of an ICMP (version 4) or ICMPv6 (version 6) error. */
+function quotedInsts(q: L, version: number, out: Inst[]): void {
+  // A quote of another IP version is not dissected as IP by tshark.
+  if (q.Version !== version) return;
+  const hl = Number(q.Header_Length);
+  if (version === 4 && (hl < 20 || Number(q.Total_Length) < hl)) {
+    // Like a real IPv4 header with a bogus IHL or total length: nothing after it is
+    // trusted (tshark: "Bogus IP length"), so only these are compared.
     const obj = { Version: q.Version, Header_Length: q.Header_Length };
     out.push({ layer: "IPv4", proto: "ip", obj, quoted: true });
     return;
   }
-  if (q.Version === 4) out.push({ layer: "IPv4", proto: "ip", obj: q, quoted: true });
-  else if (q.Version === 6) out.push({ layer: "IPv6", proto: "ipv6", obj: q, quoted: true });
-  else return;
+  if (version === 4) out.push({ layer: "IPv4", proto: "ip", obj: q, quoted: true });
+  else out.push({ layer: "IPv6", proto: "ipv6", obj: q, quoted: true });
   const p = q.Protocol;
   if (q.Source_Port !== undefined && (p === 6 || p === 17)) {
     const layer = p === 6 ? "TCP" : "UDP";
@@ -419,9 +448,10 @@ function instances(rec: PacketRecord): Inst[] {
     const obj = v as L;
     out.push({ layer, proto, obj, quoted: false });
     if (layer === "ICMP" || layer === "ICMPv6") {
-      if (obj.Quoted) quotedInsts(obj.Quoted as L, out);
+      const version = layer === "ICMP" ? 4 : 6;
+      if (obj.Quoted) quotedInsts(obj.Quoted as L, version, out);
       for (const o of (obj.Options as L[] | undefined) ?? []) {
-        if (o.Quoted) quotedInsts(o.Quoted as L, out);
+        if (o.Quoted) quotedInsts(o.Quoted as L, version, out);
       }
     }
   }
@@ -483,6 +513,8 @@ function normTshark(kind: Kind, v: string): string {
       return STATUS[Number(v)] ?? `status ${v}`;
     case "mac":
       return v.toLowerCase();
+    case "text":
+      return stripControls(v);
     case "ip6":
       return v.includes(":") ? expand6(v) : v;
     default:
@@ -494,6 +526,7 @@ function normNetmon(kind: Kind, v: unknown): string {
   if (typeof v === "boolean") return v ? "1" : "0";
   const s = String(v);
   if (kind === "mac") return s.toLowerCase();
+  if (kind === "text") return stripControls(s);
   if (kind === "ip6") return s.includes(":") ? expand6(s) : s;
   if (kind === "num" && /^\d+$/.test(s)) return BigInt(s).toString();
   return s;
@@ -775,13 +808,15 @@ export function compareRecords(
       explain.push(`${file}#${frame} ${who}: ${cell("frame.protocols")}`);
     }
     if (chain.problem) add(frame, "layers", chain.problem.netmon, chain.problem.tshark);
+    // netmon stopped at a protocol it names as unknown: what tshark finds inside is deeper.
+    const unknownStop = (rec.Payload as L | undefined)?.Unknown_Protocol !== undefined;
     const errLayers = new Set(
       ((rec.Decode_Errors as L[] | undefined) ?? []).map((e) => LAYER_PROTO[String(e.Layer)]),
     );
     for (const r of TABLE) {
       if (r.skip?.(rec)) continue;
       const keys = parseKey(r.key);
-      let partial = keys.some((k) => chain.lenient.has(LAYER_PROTO[k.layer]));
+      let partial = unknownStop || keys.some((k) => chain.lenient.has(LAYER_PROTO[k.layer]));
       const ours: string[] = [];
       const mine = (inst: Inst) => keys.some((k) => k.layer === inst.layer);
       if (r.when && insts.some((x) => mine(x) && !x.quoted && !r.when!(x.obj))) continue;
@@ -800,11 +835,12 @@ export function compareRecords(
         } else for (const path of paths) valuesAt(inst.obj, path, vals);
         for (const v of vals) {
           const c = r.conv ? r.conv(v, inst.obj) : v;
-          if (c !== undefined) ours.push(normNetmon(r.kind, c));
+          // An empty text (zero-length address or name) is no occurrence for tshark.
+          if (c !== undefined && c !== "") ours.push(normNetmon(r.kind, c));
         }
       }
       const raw = r.tshark.split("|").map(cell).find((v) => v !== "") ?? "";
-      const theirs = raw === "" ? [] : raw.split(AGG).map((v) => {
+      const theirs = raw === "" ? [] : raw.split(AGG).filter((v) => v !== "").map((v) => {
         const t = normTshark(r.kind, v);
         return r.fromTshark ? r.fromTshark(t) : t;
       });
@@ -822,12 +858,16 @@ export function compareRecords(
         // netmon does not verify a checksum over a layer whose lengths contradict; tshark may.
         t = t.slice(0, n).map((v, i) => r.kind === "status" && a[i] === "unverified" ? a[i] : v);
       } else if (partial && a.length <= t.length) t = t.slice(0, a.length);
-      if (a.join(",") !== t.join(",")) add(frame, r.tshark, ours.join(","), theirs.join(","));
+      const same = r.oneOfMany && a.length <= t.length
+        ? a.every((v) => t.some((x) => r.eq ? r.eq(v, x) : v === x))
+        : a.length === t.length && a.every((v, i) => r.eq ? r.eq(v, t[i]) : v === t[i]);
+      if (!same) add(frame, r.tshark, ours.join(","), theirs.join(","));
     }
     // Extension headers: tshark's frame.protocols against IPv4/IPv6 Extension_Headers.
     const theirExt = tsharkExt(cell("frame.protocols"));
     const ourExt: string[] = [];
-    let extPartial = chain.lenient.has("ipv6") || chain.lenient.has("ip");
+    let extPartial = unknownStop || chain.lenient.has("ipv6") || chain.lenient.has("ip");
+    const extFaulted = !opts.strict && (errLayers.has("ip") || errLayers.has("ipv6"));
     for (const inst of insts) {
       if (inst.layer !== "IPv4" && inst.layer !== "IPv6") continue;
       if (inst.quoted) {
@@ -838,10 +878,15 @@ export function compareRecords(
         ourExt.push(String(h.Header_Type));
       }
     }
-    const extCmp = extPartial && ourExt.length <= theirExt.length
-      ? theirExt.slice(0, ourExt.length)
-      : theirExt;
-    if (extCmp.join(",") !== ourExt.join(",")) {
+    const n = extFaulted
+      ? Math.min(ourExt.length, theirExt.length)
+      : extPartial && ourExt.length <= theirExt.length
+      ? ourExt.length
+      : -1;
+    const same = n < 0
+      ? ourExt.join(",") === theirExt.join(",")
+      : ourExt.slice(0, n).join(",") === theirExt.slice(0, n).join(",");
+    if (!same) {
       add(frame, EXT_FIELD, ourExt.join(","), theirExt.join(","));
     }
   }

@@ -205,8 +205,13 @@ export function decodeIcmp(f: Frame, off: number, end: number): void {
   if (!need(f, name, off, end, 4, "ICMP header")) return;
   const type = b[off + OFF.TYPE];
   const code = b[off + OFF.CODE];
-  if (off + ICMP_HEADER_LEN > f.limit(end) && isError(type)) {
-    // Wireshark reads an error's whole 8-byte header before showing any of it.
+  if (
+    (off + ICMP_HEADER_LEN > end && isError(type)) ||
+    (off + ICMP_HEADER_LEN > f.limit(end) &&
+      (type === ICMP_TYPE.EXT_ECHO_REQUEST || type === ICMP_TYPE.EXT_ECHO_REPLY))
+  ) {
+    // Nothing shown, as in Wireshark: an error shorter than its 8-byte header, or an
+    // extended echo whose header was not captured whole.
     need(f, name, off, end, ICMP_HEADER_LEN, "ICMP header");
     return;
   }

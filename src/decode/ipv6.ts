@@ -88,6 +88,9 @@ const FRAG = { OFFSET_FLAGS: 2, ID: 4, LEN: 8 } as const;
 const AH = { LENGTH: 1, SPI: 4, SEQ: 8, ICV: 12 } as const;
 const ESP = { SPI: 0, SEQ: 4, LEN: 8 } as const;
 
+/** Set by decodeOptions when an option runs past the packet: the decode ends there. */
+let optionsAbort = false;
+
 /** Decodes the TLV options of a Hop-by-Hop / Destination Options header in bytes[off..end). */
 function decodeOptions(
   f: Frame,
@@ -96,7 +99,9 @@ function decodeOptions(
   layer: string,
   jumbo: { value: number },
   lim = end,
+  pktLim = lim,
 ): unknown[] {
+  optionsAbort = false;
   const b = f.bytes;
   const out: unknown[] = [];
   let i = off;
@@ -123,6 +128,8 @@ function decodeOptions(
     o.Length = len;
     if (optEnd > end) {
       f.fault(layer, `option ${type} length ${len} exceeds its header`, i + 1);
+      // Past the packet's readable bytes too: Wireshark gives up on the whole packet.
+      if (optEnd > pktLim) optionsAbort = true;
       break;
     }
     if (optEnd > lim) break;
@@ -396,7 +403,8 @@ export function decodeIpv6(f: Frame, off: number, end: number): void {
     switch (type) {
       case EXT.HOP_BY_HOP:
       case EXT.DEST_OPTS:
-        h.Options = decodeOptions(f, p + 2, hEnd, name, jumbo);
+        h.Options = decodeOptions(f, p + 2, hEnd, name, jumbo, hEnd, Math.min(pktEnd, f.capEnd));
+        if (optionsAbort) return;
         if (type === EXT.HOP_BY_HOP && jumbo.value >= 0) {
           if (plen !== 0) f.fault(name, "jumbo payload option with a non-zero payload length", p);
           else {

@@ -39,19 +39,59 @@ export function timestampText(sec: number, nsec: number): string {
   if (sec !== tsSec) {
     tsSec = sec;
     const s = String(sec);
-    for (let i = 0; i < s.length; i++) TS_CODES[i] = s.charCodeAt(i);
-    TS_CODES[s.length] = 0x2e;
+    for (let i = 0; i < s.length; i++) TS[i] = s.charCodeAt(i);
+    TS[s.length] = 0x2e;
     tsFrac = s.length + 1;
   }
-  let n = nsec;
-  for (let i = tsFrac + 8; i >= tsFrac; i--) {
-    TS_CODES[i] = 0x30 + (n % 10);
-    n = Math.floor(n / 10);
+  const f = tsFrac;
+  const hi = Math.floor(nsec / 1_000_000) * 3;
+  const mid = (Math.floor(nsec / 1000) % 1000) * 3;
+  const lo = (nsec % 1000) * 3;
+  TS[f] = DIGITS3[hi];
+  TS[f + 1] = DIGITS3[hi + 1];
+  TS[f + 2] = DIGITS3[hi + 2];
+  TS[f + 3] = DIGITS3[mid];
+  TS[f + 4] = DIGITS3[mid + 1];
+  TS[f + 5] = DIGITS3[mid + 2];
+  TS[f + 6] = DIGITS3[lo];
+  TS[f + 7] = DIGITS3[lo + 1];
+  TS[f + 8] = DIGITS3[lo + 2];
+  if (f === 11) {
+    // ten-digit seconds (2001..2286): a direct call, no argument array
+    return String.fromCharCode(
+      TS[0],
+      TS[1],
+      TS[2],
+      TS[3],
+      TS[4],
+      TS[5],
+      TS[6],
+      TS[7],
+      TS[8],
+      TS[9],
+      TS[10],
+      TS[11],
+      TS[12],
+      TS[13],
+      TS[14],
+      TS[15],
+      TS[16],
+      TS[17],
+      TS[18],
+      TS[19],
+    );
   }
-  TS_CODES.length = tsFrac + 9;
-  return String.fromCharCode.apply(null, TS_CODES);
+  return String.fromCharCode.apply(null, Array.from(TS.subarray(0, f + 9)));
 }
-const TS_CODES: number[] = [];
+/** Character codes of the timestamp being built (seconds, dot, nine digits). */
+const TS = new Uint16Array(32);
+/** Character codes of 000..999, three per number. */
+const DIGITS3 = new Uint16Array(3000);
+for (let i = 0; i < 1000; i++) {
+  DIGITS3[i * 3] = 0x30 + Math.floor(i / 100);
+  DIGITS3[i * 3 + 1] = 0x30 + (Math.floor(i / 10) % 10);
+  DIGITS3[i * 3 + 2] = 0x30 + (i % 10);
+}
 let tsSec = -1;
 let tsFrac = 0;
 

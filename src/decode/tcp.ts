@@ -81,6 +81,30 @@ const EOL_OPTION: Readonly<Record<string, unknown>> = { Kind: 0, Name: KIND_NAME
 const NOP_OPTION: Readonly<Record<string, unknown>> = { Kind: 1, Name: KIND_NAMES[1] };
 const NO_OPTIONS: readonly unknown[] = [];
 
+/** Values of an option cut at `cap` whose data starts at `d` (those wholly captured). */
+function partialOption(
+  b: Uint8Array,
+  o: Record<string, unknown>,
+  kind: number,
+  d: number,
+  cap: number,
+): void {
+  if (kind === KIND.MSS && d + 2 <= cap) o.Value = u16(b, d);
+  else if (kind === KIND.WINDOW_SCALE && d + 1 <= cap) o.Shift_Count = b[d];
+  else if (kind === KIND.TIMESTAMPS && d + 4 <= cap) o.Value = u32(b, d);
+  else if (kind === KIND.SACK) {
+    const blocks: Record<string, number>[] = [];
+    for (let e = d; e + 4 <= cap; e += 8) {
+      blocks.push(
+        e + 8 <= cap
+          ? { Left_Edge: u32(b, e), Right_Edge: u32(b, e + 4) }
+          : { Left_Edge: u32(b, e) },
+      );
+    }
+    o.Blocks = blocks;
+  }
+}
+
 /**
  * Decodes the options in bytes[off..end) (the option area on the wire) reading no
  * further than `segEnd` (the segment's end) nor the captured data: "truncated" at the
@@ -116,16 +140,15 @@ export function decodeTcpOptions(f: Frame, off: number, end: number, segEnd = en
       break;
     }
     if (i + 2 > cap) {
+      // Cut by the capture: listed with what was read (as Wireshark does).
+      out.push({ Kind: kind, Name: KIND_NAMES[kind] ?? "Unknown" });
       if (cap === f.capEnd && f.capEnd < segEnd) f.truncated(name, i);
       break;
     }
     const len = b[i + 1];
     if (len < 2 || i + len > end) {
+      // Not an option (Wireshark notes it and lists nothing); the list ends.
       f.fault(name, `option ${kind} length ${len} is invalid`, i + 1);
-      break;
-    }
-    if (i + len > cap) {
-      if (cap === f.capEnd && f.capEnd < segEnd) f.truncated(name, i);
       break;
     }
     const o: Record<string, unknown> = {
@@ -134,6 +157,11 @@ export function decodeTcpOptions(f: Frame, off: number, end: number, segEnd = en
       Length: len,
     };
     out.push(o);
+    if (i + len > cap) {
+      partialOption(b, o, kind, i + 2, cap);
+      if (cap === f.capEnd && f.capEnd < segEnd) f.truncated(name, i);
+      break;
+    }
     const d = i + 2;
     const fixed = FIXED_LEN[kind];
     if (fixed !== undefined && len !== fixed) {
@@ -196,18 +224,34 @@ export function decodeTcpOptions(f: Frame, off: number, end: number, segEnd = en
 }
 
 /**
- * The fields of a header cut after `n` bytes (0 < n < 20): Wireshark shows the ports
- * and nothing else of a TCP header it cannot read whole; f.sum gets the ports too.
+ * The fields of a header cut after `n` bytes (0 < n < 20), as Wireshark shows them: it
+ * reads the first 16 bytes at once, so below that only the ports, else everything up
+ * to the window (and the checksum when captured). f.sum gets what is known. `seg` is
+ * the segment's length on the wire.
  */
-function partialTcp(f: Frame, off: number, n: number): Layer {
+function partialTcp(f: Frame, off: number, n: number, seg: number): Layer {
   const b = f.bytes;
-  const a: Layer = {};
-  if (n >= 2) a.Source_Port = u16(b, off + OFF.SRC_PORT);
-  if (n >= OFF.SEQ) {
-    a.Destination_Port = u16(b, off + OFF.DST_PORT);
-    f.sum.srcPort = a.Source_Port as number;
-    f.sum.dstPort = a.Destination_Port as number;
+  const s = f.sum;
+  const a: Layer = { Source_Port: u16(b, off + OFF.SRC_PORT) };
+  if (n < OFF.SEQ) return a;
+  a.Destination_Port = u16(b, off + OFF.DST_PORT);
+  s.srcPort = a.Source_Port as number;
+  s.dstPort = a.Destination_Port as number;
+  if (n < OFF.CHECKSUM) return a;
+  const hlen = (b[off + OFF.DATA_OFFSET] >> 4) * 4;
+  const flags = ((b[off + OFF.DATA_OFFSET] & 1) << 8) | b[off + OFF.FLAGS];
+  a.Sequence_Number = s.tcpSeq = u32(b, off + OFF.SEQ);
+  a.Acknowledgment_Number = s.tcpAck = u32(b, off + OFF.ACK);
+  a.Header_Length = hlen;
+  a.Flags = flagsObject(flags);
+  a.Reserved = (b[off + OFF.DATA_OFFSET] >> 1) & 7;
+  a.Window = u16(b, off + OFF.WINDOW);
+  s.tcpFlags = flags;
+  if (n >= OFF.URGENT) {
+    a.Checksum = u16(b, off + OFF.CHECKSUM);
+    a.Checksum_Status = "unverified";
   }
+  if (hlen >= TCP_HEADER_LEN && hlen <= seg) a.Payload_Length = s.payloadBytes = seg - hlen;
   return a;
 }
 
@@ -231,7 +275,7 @@ export function decodeTcp(f: Frame, off: number, end: number): void {
   if (off + TCP_HEADER_LEN > end || !f.has(off, TCP_HEADER_LEN)) {
     // Cut short (by the IP length or the snap length): the fields that fit, as tshark shows.
     const n = f.limit(end) - off;
-    if (n >= 2) f.layer(name, partialTcp(f, off, n));
+    if (n >= 2) f.layer(name, partialTcp(f, off, n, end - off));
     if (off + TCP_HEADER_LEN > end) {
       f.fault(name, `segment of ${Math.max(0, end - off)} bytes is shorter than a TCP header`, off);
     } else f.truncated(name, off);

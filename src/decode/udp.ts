@@ -7,9 +7,9 @@
  */
 import type { Frame } from "./frame.ts";
 import { IP_PROTO, register } from "./registry.ts";
-import { LAYER, type Layer } from "./record.ts";
+import { LAYER } from "./record.ts";
 import { upperChecksum } from "./checksum.ts";
-import { u16 } from "./bytes.ts";
+import { need, u16 } from "./bytes.ts";
 
 /** Field offsets from the start of the header. */
 const OFF = { SRC_PORT: 0, DST_PORT: 2, LENGTH: 4, CHECKSUM: 6 } as const;
@@ -19,30 +19,18 @@ export const IP_PROTO_UDP = 17;
 /** Decodes a UDP datagram at `off`; `end` is where the IP payload ends on the wire. */
 export function decodeUdp(f: Frame, off: number, end: number): void {
   const name = LAYER.UDP;
+  const b = f.bytes;
   if (off + UDP_HEADER_LEN > end || !f.has(off, UDP_HEADER_LEN)) {
-    // Cut short: the fields that fit, as tshark shows them.
-    const n = f.limit(end) - off;
-    if (n >= 2) {
-      const b = f.bytes;
-      const a: Layer = { Source_Port: u16(b, off + OFF.SRC_PORT) };
-      if (n >= OFF.LENGTH) {
-        a.Destination_Port = u16(b, off + OFF.DST_PORT);
-        f.sum.srcPort = a.Source_Port as number;
-        f.sum.dstPort = a.Destination_Port as number;
-      }
-      if (n >= OFF.CHECKSUM) a.Length = u16(b, off + OFF.LENGTH);
-      f.layer(name, a);
+    // Cut short: the ports when both were read (what Wireshark shows), nothing else.
+    if (f.limit(end) - off >= OFF.LENGTH) {
+      const sp = u16(b, off + OFF.SRC_PORT), dp = u16(b, off + OFF.DST_PORT);
+      f.layer(name, { Source_Port: sp, Destination_Port: dp });
+      f.sum.srcPort = sp;
+      f.sum.dstPort = dp;
     }
-    if (off + UDP_HEADER_LEN > end) {
-      f.fault(
-        name,
-        `datagram of ${Math.max(0, end - off)} bytes is shorter than a UDP header`,
-        off,
-      );
-    } else f.truncated(name, off);
+    need(f, name, off, end, UDP_HEADER_LEN, "UDP header");
     return;
   }
-  const b = f.bytes;
   const srcPort = u16(b, off + OFF.SRC_PORT);
   const dstPort = u16(b, off + OFF.DST_PORT);
   const length = u16(b, off + OFF.LENGTH);
@@ -79,7 +67,10 @@ export function decodeUdp(f: Frame, off: number, end: number): void {
   attrs.Payload_Length = payload;
   s.payloadBytes = payload;
   if (checksum === 0) attrs.Checksum_Status = s.ipVersion === 6 ? "bad" : "absent";
-  else if (lengthOk) attrs.Checksum_Status = upperChecksum(f, off, udpEnd, IP_PROTO_UDP);
+  // Verified only when the whole IP payload was captured (Wireshark's rule too).
+  else if (lengthOk && end <= f.capEnd) {
+    attrs.Checksum_Status = upperChecksum(f, off, udpEnd, IP_PROTO_UDP);
+  }
   if (payload > 0) f.rest(off + UDP_HEADER_LEN, udpEnd);
 }
 

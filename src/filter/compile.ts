@@ -1,7 +1,8 @@
 /**
  * Compiles one parsed filter (a JSON value) into predicates over records, checking
  * every name and value against the schema first. All parsing happens here, once:
- * the returned closures compare numbers and interned strings and allocate nothing.
+ * each filter object becomes one generated function (see {@link generate}) that compares
+ * numbers and strings and allocates nothing.
  */
 import type { PacketRecord } from "../decode/record.ts";
 import {

@@ -14,7 +14,7 @@
 import type { PacketRecord } from "../decode/record.ts";
 import { UsageError } from "../errors.ts";
 import { type CompiledFilter, compileFilterValue, FilterError } from "./compile.ts";
-import { parseJsonc, readFilterSource } from "./load.ts";
+import { isInline, parseJsonc, readFilterSource } from "./load.ts";
 
 export type RecordPredicate = (rec: PacketRecord) => boolean;
 
@@ -27,7 +27,7 @@ export interface FilterSet {
 
 /** Parses and compiles one argument; `label` is "filter 1", "exclude 2", ... */
 export async function compileFilterArg(arg: string, label: string): Promise<CompiledFilter[]> {
-  let origin = isInlineLabel(arg);
+  let origin = isInline(arg) ? "inline" : arg;
   try {
     const src = await readFilterSource(arg);
     origin = src.origin;
@@ -36,10 +36,6 @@ export async function compileFilterArg(arg: string, label: string): Promise<Comp
     const msg = e instanceof FilterError || e instanceof Error ? e.message : String(e);
     throw new UsageError(`${label} (${origin}): ${msg}`);
   }
-}
-
-function isInlineLabel(arg: string): string {
-  return /^\s*[[{]/.test(arg) ? "inline" : arg;
 }
 
 /**

@@ -72,9 +72,21 @@ const IP4_FRAG_OFFSET_MASK = 0x1fff;
 const IP6 = { NEXT_HEADER: 6, SRC: 8, DST: 24, LEN: 40 } as const;
 /** TCP ports, offsets from the TCP header. */
 const TCP = { SRC_PORT: 0, DST_PORT: 2, PORTS_LEN: 4 } as const;
-/** BPF return values: 0 drops the frame, anything else is the bytes to keep (all). */
-const RET_REJECT = 0;
+/**
+ * What the kernel program returns for submission traffic: keep 1 byte of the frame. Such
+ * a 1-byte stub costs one ring slot and no copy, and lets the pipeline count excluded
+ * frames exactly ({@link isSelfStub}); dropping it (return 0) would hide the count.
+ * Real captures never have a 1-byte snap length (the minimum is 64).
+ */
+export const SELF_STUB_CAPLEN = 1;
+const RET_REJECT = SELF_STUB_CAPLEN;
+/** Anything else is kept whole (the live source caps it at the snap length). */
 const RET_ACCEPT = 0xffffffff;
+
+/** True for the 1-byte stub the kernel program leaves of a submission-traffic frame. */
+export function isSelfStub(capLen: number, wireLen: number): boolean {
+  return capLen === SELF_STUB_CAPLEN && wireLen > SELF_STUB_CAPLEN;
+}
 
 /**
  * Resolves the server of `serverUrl` and builds the exclusion. Host names resolve through

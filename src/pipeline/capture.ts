@@ -13,7 +13,7 @@ import { openCaptureFile } from "../capture/file.ts";
 import { openLive } from "../capture/live.ts";
 import { createPcapWriter, type FrameWriter } from "../capture/pcap_writer.ts";
 import { compileFilterSet } from "../filter/mod.ts";
-import { buildSelfExclusion, type SelfExclusion } from "../filter/self.ts";
+import { buildSelfExclusion, isSelfStub, type SelfExclusion } from "../filter/self.ts";
 import { FlowTracker } from "../flow/mod.ts";
 import { createShipper, type Shipper } from "../submit/mod.ts";
 import type { Settings } from "../config/settings.ts";
@@ -109,6 +109,11 @@ export async function runCapture(job: CaptureJob): Promise<number> {
   const sink = (view: DataView, bytes: Uint8Array, off: number, meta: FrameMeta): void => {
     if (abort.signal.aborted) return;
     counters.frames++;
+    // The kernel program keeps a 1-byte stub of each submission-traffic frame: count it, skip it.
+    if (self !== null && isSelfStub(meta.capLen, meta.wireLen)) {
+      counters.selfExcluded++;
+      return;
+    }
     const rec = decodeFrame(dec, view, bytes, off, meta);
     if (self !== null && self.matches(dec)) {
       counters.selfExcluded++;

@@ -23,11 +23,15 @@ const dec = new TextDecoder();
 const enc = new TextEncoder();
 const MARK = ',"Netmon":{';
 
-/** Converts an ndjson batch body into JSONEachRow rows (encoded straight into one buffer). */
-export function toClickHouseRows(b: Batch): Uint8Array {
+/**
+ * Converts an ndjson batch body into JSONEachRow rows, encoded straight into `scratch`
+ * when it is large enough (the result is then a view of it), else into a new buffer.
+ */
+export function toClickHouseRows(b: Batch, scratch?: Uint8Array): Uint8Array {
   const ends = lineEnds(b.body);
   // JSON.stringify of the record at most doubles it (every byte escaped as two), plus columns.
-  let out = new Uint8Array(b.body.length * 2 + ends.length * 512);
+  const worst = b.body.length * 2 + ends.length * 512;
+  let out = scratch !== undefined && scratch.length >= worst ? scratch : new Uint8Array(worst);
   let len = 0;
   let start = 0;
   for (const end of ends) {

@@ -77,6 +77,8 @@ export class Submitter {
   private readonly auth: string | null;
   /** ClickHouse too old for insert_deduplication_token: stop sending it. */
   private dedupToken = true;
+  /** Reused conversion buffers (format clickhouse), one per request in flight. */
+  private scratch: Uint8Array[] = [];
 
   constructor(readonly opts: SubmitterOptions) {
     const u = new URL(opts.url);
@@ -109,6 +111,7 @@ export class Submitter {
     if (this.auth) headers["Authorization"] = this.auth;
     let url = this.endpoint;
     let body: Uint8Array;
+    let scratch: Uint8Array | undefined;
     if (this.opts.format === "clickhouse") {
       if (this.dedupToken) {
         const u = new URL(url);
@@ -116,7 +119,10 @@ export class Submitter {
         url = u.toString();
       }
       headers["Content-Type"] = "application/x-ndjson";
-      body = toClickHouseRows(b);
+      scratch = this.scratch.pop();
+      body = toClickHouseRows(b, scratch);
+      // Keep the bigger of the two for the next request.
+      if (body.buffer !== scratch?.buffer) scratch = new Uint8Array(body.buffer as ArrayBuffer);
     } else {
       headers["Content-Type"] = "application/x-ndjson";
       body = b.body;
@@ -125,6 +131,21 @@ export class Submitter {
       headers["Content-Encoding"] = "gzip";
       body = await gzip(body);
     }
+    try {
+      return await this.send(b, url, headers, body, signal);
+    } finally {
+      // The request is over (answered, failed or aborted): nothing reads the buffer now.
+      if (scratch !== undefined && this.scratch.length < 2) this.scratch.push(scratch);
+    }
+  }
+
+  private async send(
+    b: Batch,
+    url: string,
+    headers: Record<string, string>,
+    body: Uint8Array,
+    signal?: AbortSignal,
+  ): Promise<Outcome> {
     const timeout = AbortSignal.timeout(this.opts.timeoutMs);
     const sig = signal ? AbortSignal.any([signal, timeout]) : timeout;
     let res: Response;

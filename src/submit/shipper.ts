@@ -260,7 +260,8 @@ export class ShipperCore implements Shipper {
         try {
           await this.spool.append(b);
           this.counters.spooled += b.records;
-          this.pool.give(b.body);
+          // Parts of a split batch share their buffer with the other part: only whole ones.
+          if (b.part === "") this.pool.give(b.body);
         } catch (e) {
           this.drop("spool write failed", b.records);
           this.log.error(`spool: cannot write ${this.spool.dir}: ${(e as Error).message}`);
@@ -277,7 +278,12 @@ export class ShipperCore implements Shipper {
   }
 
   private readonly deadLetter = async (b: Batch, why: string): Promise<void> => {
-    await this.spool.deadLetter(b);
+    try {
+      await this.spool.deadLetter(b);
+    } catch (e) {
+      this.drop("dead letter write failed", b.records);
+      this.log.error(`spool: cannot write the dead letter file: ${(e as Error).message}`);
+    }
     const msg = `server refused batch ${batchKey(b)} (${b.records} records) as bad: ${why}; ` +
       `moved to ${this.spool.dir}/dead-letter.jsonl, not retried`;
     if (!this.firstDeadLogged) this.log.warn(msg);
@@ -302,7 +308,7 @@ export class ShipperCore implements Shipper {
     this.account(d);
     if (d.outcome.kind === "ok") {
       // Whole, unsplit and acknowledged: the server read all of it, the buffer is free.
-      if (d.storedBatches === 1 && d.stored === b.records) this.pool.give(b.body);
+      if (b.part === "" && d.storedBatches === 1 && d.stored === b.records) this.pool.give(b.body);
       this.markUp();
     } else {
       this.markDown(d.outcome);
@@ -401,7 +407,15 @@ export class ShipperCore implements Shipper {
           await this.spool.rotate();
           continue;
         }
-        await this.drainSegment(seg);
+        try {
+          await this.drainSegment(seg);
+        } catch (e) {
+          // A segment that cannot be read (removed by hand, I/O error): say so, try later.
+          this.spool.busy = null;
+          this.log.error(`spool: cannot drain ${seg.name}: ${(e as Error).message}`);
+          if (e instanceof Deno.errors.NotFound) this.spool.forget(seg);
+          else await this.sleepUntil(Date.now() + this.retryMs);
+        }
       }
     } finally {
       this.draining = false;
@@ -530,6 +544,7 @@ export class ShipperCore implements Shipper {
     const drops = Object.entries(c.dropped).map(([k, v]) => `${v} ${k}`);
     if (sc.droppedAtCap > 0) drops.push(`${sc.droppedAtCap} at the spool size cap`);
     if (sc.tornLines > 0) drops.push(`${sc.tornLines} torn lines cut in crash recovery`);
+    if (sc.vanished > 0) drops.push(`${sc.vanished} in spool segments removed by someone else`);
     if (drops.length > 0) lines.push(`netmon: records dropped: ${drops.join(", ")}`);
     if (this.state === "config") {
       lines.push(`netmon: server configuration error: ${this.lastProblem}`);

@@ -32,6 +32,8 @@ export interface SpoolCounters {
   droppedSegments: number;
   /** Torn last lines cut during recovery. */
   tornLines: number;
+  /** Records in segments that disappeared from the directory while netmon ran. */
+  vanished: number;
   /** Lines without an envelope found while draining (sent to the dead letter file). */
   badLines: number;
   deadRecords: number;
@@ -81,6 +83,7 @@ export class Spool {
     droppedAtCap: 0,
     droppedSegments: 0,
     tornLines: 0,
+    vanished: 0,
     badLines: 0,
     deadRecords: 0,
     deadBatches: 0,
@@ -343,6 +346,14 @@ export class Spool {
         if (!(e instanceof Deno.errors.NotFound)) throw e;
       });
     });
+  }
+
+  /** Drops a segment that vanished from the directory from the index (counted as dropped). */
+  forget(seg: Segment): void {
+    const i = this.segments.indexOf(seg);
+    if (i < 0) return;
+    this.segments.splice(i, 1);
+    this.counters.vanished += seg.records;
   }
 
   /** Appends a refused batch to the dead letter file (fsynced). */

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { compileFilterSet } from "../../src/filter/mod.ts";
 import { decodeFile } from "../helpers/decode_file.ts";
-import { FIXTURES, runNetmon } from "../helpers/run.ts";
+import { FIXTURES, PCAPS, runNetmon } from "../helpers/run.ts";
 import { HAVE_TSHARK, tsharkFields } from "../helpers/tshark.ts";
 
 const CAPTURE = `${FIXTURES}filter/lo_tcp5000.pcapng`;
@@ -133,4 +133,31 @@ Deno.test("netmon capture -r applies --filter and --exclude (files and inline) t
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("filters on decoded fixtures: VLAN tags, QinQ, ARP either direction, 802.3 length", async () => {
+  const count = async (file: string, filter: string) => {
+    const p = (await compileFilterSet([filter], [])).packets!;
+    return (await decodeFile(PCAPS + file)).filter((r) => p(r)).length;
+  };
+  assert.equal(
+    await count("802.1ad_QinQ.pcap", '{"802.1ad": {"VLAN_ID": 200}, "802.1Q": {"VLAN_ID": 2001}}'),
+    2,
+  );
+  assert.equal(await count("802.1ad_QinQ.pcap", '{"802.1Q": {"VLAN_ID": 200}}'), 0);
+  assert.equal(await count("802.1ad_QinQ.pcap", '{"ARP": {"Protocol_Address": "0.0.0.0/0"}}'), 2);
+  assert.equal(
+    await count(
+      "ipv4_tcp_http_xml.pcap",
+      '{"802.1Q": {"VLAN_ID": "100-200"}, "TCP": {"Port": 80}}',
+    ),
+    1,
+  );
+  assert.equal(
+    await count("802.1D_spanning_tree.pcap", '{"Ethernet": {"Length": {}}, "STP": {}}'),
+    14,
+  );
+  assert.equal(await count("dns_tcp.pcap", '{"TCP": {"Flags": {"SYN": true, "ACK": false}}}'), 1);
+  assert.equal(await count("dns_tcp.pcap", '{"TCP": {"Options": {"Kind": 2, "Value": 1460}}}'), 2);
+  assert.equal(await count("stp-heapoverflow-1.pcap", '{"Decode_Errors": {}}') > 0, true);
 });

@@ -209,6 +209,12 @@ Deno.test({
         `records were submitted: ${run.stderr}`,
       );
       assert.equal(tcpWith(run.recs, 8123).length, 0, "no submission traffic recorded");
+      // The kernel program leaves a 1-byte stub of each excluded frame: the summary counts them.
+      const excluded = /(\d+) self-traffic excluded/.exec(run.stderr);
+      assert.ok(
+        excluded !== null && Number(excluded[1]) > 0,
+        `excluded frames counted: ${run.stderr}`,
+      );
       assert.ok(
         tcpWith(run.recs, 9099).length >= 6,
         "TCP to another port of the server is recorded",

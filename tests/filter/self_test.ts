@@ -8,6 +8,7 @@ import {
   buildSelfBpf,
   MAX_ADDRESSES_PER_FAMILY,
   resolveServer,
+  SELF_STUB_CAPLEN,
   selfExclusionFor,
 } from "../../src/filter/self.ts";
 import { decodeProgram } from "../../src/filter/bpf.ts";
@@ -20,7 +21,7 @@ import { PCAPS } from "../helpers/run.ts";
 import { HAVE_TSHARK, tsharkFields } from "../helpers/tshark.ts";
 
 const BPF = buildSelfBpf(SERVER);
-const dropped = (frame: Uint8Array, prog = BPF) => runBpf(prog, frame).ret === 0;
+const dropped = (frame: Uint8Array, prog = BPF) => runBpf(prog, frame).ret === SELF_STUB_CAPLEN;
 
 Deno.test("self BPF drops TCP to and from server:port, IPv4 and IPv6, with or without one tag", () => {
   for (const c of cases()) {
@@ -170,7 +171,7 @@ Deno.test({
           const want = tags <= 1 && tcpDirect && sport[0] !== "" &&
             ((dst === addr && Number(dport[0]) === port) ||
               (src === addr && Number(sport[0]) === port));
-          const got = runBpf(progs[s], frame).ret === 0;
+          const got = runBpf(progs[s], frame).ret === SELF_STUB_CAPLEN;
           assert.equal(got, want, `${e.name} frame ${i + 1}, server ${addr}:${port}`);
           checked++;
           if (got) drops++;

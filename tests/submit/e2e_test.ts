@@ -231,7 +231,7 @@ Deno.test("e2e: agent SIGKILLed mid-stream and restarted: no duplicates, the new
   });
 });
 
-Deno.test("e2e: agent SIGKILLed while spooling: recovery cuts the torn line, the rest is delivered", async () => {
+Deno.test("e2e: agent SIGKILLed while spooling: the next start cuts the torn line, drains the rest", async () => {
   await withCtx(150_000, async (c) => {
     // Spool only (no server), killed once the spool holds something.
     const first = spawnNetmon([
@@ -264,13 +264,29 @@ Deno.test("e2e: agent SIGKILLed while spooling: recovery cuts the torn line, the
     console.log(`killed with ${before.records} records spooled, torn: ${before.torn_segments}`);
     const srv = await ServeProcess.start(c.db);
     try {
-      const d = await runNetmon(["spool", "drain", "--server", srv.url, "--spool", c.spool]);
-      assert.equal(d.code, 0, d.stderr);
-      assert.match(d.stderr, /1 torn lines cut in crash recovery/);
+      // The restarted agent (server reachable now) drains what the killed run left.
+      const r = await runNetmon([
+        "capture",
+        "-r",
+        c.pcap,
+        "-c",
+        "100",
+        "--server",
+        srv.url,
+        "--spool",
+        c.spool,
+        "--no-flows",
+        "--grace",
+        "60",
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /1 torn lines cut in crash recovery/);
+      assert.match(r.stderr, new RegExp(`holds ${before.records} records from earlier runs`));
       const t = assertNoDuplicates(await srv.envelopes());
-      assert.equal(t.size, 1);
-      const [x] = [...t.values()];
-      // Everything complete in the spool arrived: a prefix of the run, in order.
+      assertComplete(t, runOf(r.stderr), 100);
+      assert.equal(t.size, 2);
+      const [x] = [...t].filter(([run]) => run !== runOf(r.stderr)).map(([, v]) => v);
+      // Everything complete in the spool arrived: a prefix of the killed run.
       assert.equal(x.count, before.records);
       assert.equal(x.max, before.records);
       assert.equal((await spoolStatus(c.spool)).records, 0);

@@ -169,7 +169,10 @@ const FIELDS: [string, Extract][] = [
   ["ip.checksum.status", status("IPv4")],
   ["ip.src", withQuoted("IPv4", "Source_Address", 4)],
   ["ip.dst", withQuoted("IPv4", "Destination_Address", 4)],
-  ["ip.opt.type", flat("IPv4", "Options", "Type")],
+  // tshark lists no type for options it does not know; netmon keeps them as "Unknown".
+  ["ip.opt.type", (r) =>
+    layers(r, "IPv4").flatMap((l) => ((l.Options as L[] | undefined) ?? []))
+      .filter((o) => o.Name !== "Unknown").map((o) => o.Type)],
   ["ipv6.version", attr("IPv6", "Version")],
   ["ipv6.tclass", attr("IPv6", "Traffic_Class")],
   ["ipv6.flow", attr("IPv6", "Flow_Label")],
