@@ -182,6 +182,23 @@ const stripControls = (v: string) =>
     .join("");
 
 const igmpMember = (l: L) => l.Version !== 0;
+/** tshark names the SNAP PID field after the OUI (llc.type for the EtherType OUIs). */
+const SNAP_PID_FIELDS = [
+  "llc.pid",
+  "llc.type",
+  "llc.cisco_pid",
+  "llc.iana_pid",
+  "llc.apple_atalk_pid",
+  "llc.apple_awdl_pid",
+  "llc.bluetooth_pid",
+  "llc.cimetrics_pid",
+  "llc.extreme_pid",
+  "llc.force10_pid",
+  "llc.foundry_pid",
+  "llc.hpteam_pid",
+  "llc.nortel_pid",
+  "llc.wlccp_pid",
+].join("|");
 /** IPv4 option types tshark 4.0 dissects (packet-ip.c ipopts[]). */
 const TSHARK_IPV4_OPTIONS = new Set([
   0,
@@ -250,7 +267,7 @@ export const TABLE: Row[] = [
   { key: "LLC.Control", tshark: "llc.control", kind: "num" },
   { key: "SNAP.OUI", tshark: "llc.oui", kind: "num", conv: ouiNum },
   // tshark names the PID field after the OUI: llc.type (EtherType OUIs), llc.cisco_pid, llc.pid.
-  { key: "SNAP.Protocol_ID", tshark: "llc.pid|llc.cisco_pid|llc.type", kind: "num" },
+  { key: "SNAP.Protocol_ID", tshark: SNAP_PID_FIELDS, kind: "num" },
   { key: "ARP.Hardware_Type", tshark: "arp.hw.type", kind: "num" },
   { key: "ARP.Protocol_Type", tshark: "arp.proto.type", kind: "num" },
   { key: "ARP.Hardware_Size", tshark: "arp.hw.size", kind: "num" },
@@ -839,7 +856,9 @@ export function compareRecords(
           if (c !== undefined && c !== "") ours.push(normNetmon(r.kind, c));
         }
       }
-      const raw = r.tshark.split("|").map(cell).find((v) => v !== "") ?? "";
+      const alts = r.tshark.split("|");
+      const used = alts.find((f) => cell(f) !== "") ?? alts[0];
+      const raw = cell(used);
       const theirs = raw === "" ? [] : raw.split(AGG).filter((v) => v !== "").map((v) => {
         const t = normTshark(r.kind, v);
         return r.fromTshark ? r.fromTshark(t) : t;
@@ -861,7 +880,7 @@ export function compareRecords(
       const same = r.oneOfMany && a.length <= t.length
         ? a.every((v) => t.some((x) => r.eq ? r.eq(v, x) : v === x))
         : a.length === t.length && a.every((v, i) => r.eq ? r.eq(v, t[i]) : v === t[i]);
-      if (!same) add(frame, r.tshark, ours.join(","), theirs.join(","));
+      if (!same) add(frame, used, ours.join(","), theirs.join(","));
     }
     // Extension headers: tshark's frame.protocols against IPv4/IPv6 Extension_Headers.
     const theirExt = tsharkExt(cell("frame.protocols"));

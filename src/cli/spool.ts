@@ -83,17 +83,22 @@ function drainCommand() {
       if (!s.serverUrl) throw new UsageError("spool drain: give --server URL");
       checkServerSettings(s);
       const log = createLogger(s.logLevel, s.logFile);
-      const r = await drainSpool({
-        spoolDir: s.spoolDir,
-        spoolMaxBytes: s.spoolMaxBytes,
-        url: s.serverUrl,
-        format: s.serverFormat,
-        token: s.serverToken,
-        table: s.serverTable,
-        gzip: s.gzip,
-        waitSeconds: o.wait ?? 10,
-        log,
-      });
+      let r;
+      try {
+        r = await drainSpool({
+          spoolDir: s.spoolDir,
+          spoolMaxBytes: s.spoolMaxBytes,
+          url: s.serverUrl,
+          format: s.serverFormat,
+          token: s.serverToken,
+          table: s.serverTable,
+          gzip: s.gzip,
+          waitSeconds: o.wait ?? 10,
+          log,
+        });
+      } finally {
+        await log.close();
+      }
       const lines = [
         `netmon: drained ${r.shipped} records in ${r.batches} batches` +
         (r.duplicateBatches > 0 ? ` (${r.duplicateBatches} batches were already there)` : ""),

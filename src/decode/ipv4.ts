@@ -245,12 +245,12 @@ export function decodeIpv4(f: Frame, off: number, end: number): void {
     else f.rest(off, end);
     return;
   }
-  if (!f.has(off, IPV4_HEADER_LEN)) {
+  const hlen = (b[off] & 0x0f) * 4;
+  if (hlen >= IPV4_HEADER_LEN && !f.has(off, IPV4_HEADER_LEN)) {
     f.layer(name, partialIpv4(b, off, f.capEnd - off));
     f.truncated(name, off);
     return;
   }
-  const hlen = (b[off] & 0x0f) * 4;
   if (hlen < IPV4_HEADER_LEN) {
     f.layer(name, { Version: version, Header_Length: hlen });
     f.fault(name, `header length ${hlen} is below 20`, off);

@@ -125,8 +125,15 @@ export function decodeTcpOptions(f: Frame, off: number, end: number, segEnd = en
     }
     const kind = b[i];
     if (kind === KIND.EOL) {
-      // Wireshark lists every byte after EOL as another EOL (padding); so do we.
       out.push(EOL_OPTION);
+      // Zero padding after EOL is listed as more EOLs (as Wireshark lists it); anything
+      // else there is a fault and ends the list.
+      let nz = i + 1;
+      while (nz < end && nz < cap && b[nz] === 0) nz++;
+      if (nz < end && nz < cap) {
+        f.fault(name, "non-zero padding after End of Option List", nz);
+        break;
+      }
       i++;
       continue;
     }
@@ -224,16 +231,15 @@ export function decodeTcpOptions(f: Frame, off: number, end: number, segEnd = en
 }
 
 /**
- * The fields of a header cut after `n` bytes (0 < n < 20), as Wireshark shows them: it
- * reads the first 16 bytes at once, so below that only the ports, else everything up
- * to the window (and the checksum when captured). f.sum gets what is known. `seg` is
+ * The fields of a header cut after `n` bytes (4 <= n < 20), as Wireshark shows them:
+ * it reads the first 16 bytes at once, so below that only the ports, else everything
+ * up to the window (and the checksum when captured). f.sum gets what is known. `seg` is
  * the segment's length on the wire.
  */
 function partialTcp(f: Frame, off: number, n: number, seg: number): Layer {
   const b = f.bytes;
   const s = f.sum;
   const a: Layer = { Source_Port: u16(b, off + OFF.SRC_PORT) };
-  if (n < OFF.SEQ) return a;
   a.Destination_Port = u16(b, off + OFF.DST_PORT);
   s.srcPort = a.Source_Port as number;
   s.dstPort = a.Destination_Port as number;
@@ -275,7 +281,7 @@ export function decodeTcp(f: Frame, off: number, end: number): void {
   if (off + TCP_HEADER_LEN > end || !f.has(off, TCP_HEADER_LEN)) {
     // Cut short (by the IP length or the snap length): the fields that fit, as tshark shows.
     const n = f.limit(end) - off;
-    if (n >= 2) f.layer(name, partialTcp(f, off, n, end - off));
+    if (n >= OFF.SEQ) f.layer(name, partialTcp(f, off, n, end - off));
     if (off + TCP_HEADER_LEN > end) {
       f.fault(name, `segment of ${Math.max(0, end - off)} bytes is shorter than a TCP header`, off);
     } else f.truncated(name, off);

@@ -29,7 +29,20 @@ interface Allowed {
   field: string;
   reason: string;
 }
-export const ALLOW: Allowed[] = [];
+const TCP_EOL = "tcp.ts parses non-zero bytes after End of Option List as options " +
+  "(tshark stops there: padding); docs/conformance.md mismatch 1";
+const IP_OPTLEN = "ipv4.ts accepts a Traceroute option of length 4 (must be 12); " +
+  "tshark stops at the malformed option; docs/conformance.md mismatch 2";
+const IP_ROUTE = "ipv4.ts takes a source route of length 9 (not 3+4n) as valid; tshark " +
+  "reports it malformed and shows no ip.dst; docs/conformance.md mismatch 3";
+export const ALLOW: Allowed[] = [
+  { file: "conformance/malformed.pcap", frame: 49, field: "tcp.option_kind", reason: TCP_EOL },
+  { file: "conformance/malformed.pcap", frame: 50, field: "layers", reason: IP_OPTLEN },
+  ...["udp.srcport", "udp.dstport", "udp.length", "udp.checksum", "udp.checksum.status"].map(
+    (field) => ({ file: "conformance/malformed.pcap", frame: 50, field, reason: IP_OPTLEN }),
+  ),
+  { file: "conformance/malformed.pcap", frame: 51, field: "ip.dst", reason: IP_ROUTE },
+];
 
 function captures(dir: string): string[] {
   return [...Deno.readDirSync(dir)]
@@ -65,7 +78,10 @@ Deno.test({
   name: "every capture agrees with tshark field by field (except the documented allow-list)",
   ignore: !HAVE_TSHARK,
   fn: async () => {
-    assert.ok(FILES.length > 40, `expected the sample and conformance captures, got ${FILES.length}`);
+    assert.ok(
+      FILES.length > 40,
+      `expected the sample and conformance captures, got ${FILES.length}`,
+    );
     const results = await pool(FILES, 4, diffCapture);
     const unexpected: string[] = [];
     const used = new Set<Allowed>();

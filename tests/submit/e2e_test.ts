@@ -56,6 +56,21 @@ function assertComplete(t: ReturnType<typeof tally>, run: string, n: number) {
   assert.equal(x.max, n);
 }
 
+/** Polls `cond` (at most 20 s), then SIGKILLs the agent; the kill happens even if polling throws. */
+async function killWhen(agent: Deno.ChildProcess, cond: () => Promise<boolean>): Promise<void> {
+  try {
+    for (let i = 0; i < 800; i++) {
+      if (await cond()) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  } finally {
+    try {
+      agent.kill("SIGKILL");
+    } catch { /* already exited */ }
+    await agent.output();
+  }
+}
+
 const runOf = (stderr: string) => /run ([0-9a-z]+)\)/.exec(stderr)?.[1] ?? "?";
 
 const AGENT = ["--retry-interval", "0.2", "--batch-records", "1000", "--batch-seconds", "0.2"];
@@ -208,13 +223,7 @@ Deno.test("e2e: agent SIGKILLed mid-stream and restarted: no duplicates, the new
         "--no-flows",
         ...AGENT,
       ];
-      const first = spawnNetmon(args);
-      for (let i = 0; i < 600; i++) {
-        if ((await srv.stats()).records >= 3000) break;
-        await new Promise((r) => setTimeout(r, 25));
-      }
-      first.kill("SIGKILL");
-      await first.output();
+      await killWhen(spawnNetmon(args), async () => (await srv.stats()).records >= 3000);
       const killedAt = (await srv.stats()).records;
       assert.ok(killedAt < 60_000, `the first run finished before the kill (${killedAt})`);
       const r = await runNetmon(args);
@@ -244,13 +253,10 @@ Deno.test("e2e: agent SIGKILLed while spooling: the next start cuts the torn lin
       "--batch-records",
       "200",
     ]);
-    for (let i = 0; i < 800; i++) {
+    await killWhen(first, async () => {
       const st = await Deno.stat(c.spool).then(() => spoolStatus(c.spool)).catch(() => null);
-      if (st && st.records >= 5000) break;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    first.kill("SIGKILL");
-    await first.output();
+      return st !== null && st.records >= 5000;
+    });
     // A kill rarely lands inside a write: tear the last line by hand as well.
     const segs: string[] = [];
     for await (const e of Deno.readDir(c.spool)) if (e.name.startsWith("seg-")) segs.push(e.name);

@@ -4,7 +4,7 @@
  * bounded work on hostile input). Frames are tshark -x dumps pasted as they are; the
  * field values asserted can be read off the dump next to them.
  */
-import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import { decodeFrame, type Frame, newDecoder } from "../../../src/decode/mod.ts";
 import { newFrameMeta } from "../../../src/capture/source.ts";
 import type { PacketRecord } from "../../../src/decode/record.ts";
