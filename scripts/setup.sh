@@ -5,7 +5,9 @@ set -euo pipefail
 DENO_VERSION=2.9.5
 export DEBIAN_FRONTEND=noninteractive
 need=()
-for pair in tshark:tshark tcpdump:tcpdump trafgen:netsniff-ng ip:iproute2 tmux:tmux ping:iputils-ping setcap:libcap2-bin npm:npm; do
+for pair in tshark:tshark editcap:wireshark-common tcpdump:tcpdump trafgen:netsniff-ng ip:iproute2 ss:iproute2 \
+  tmux:tmux ping:iputils-ping setcap:libcap2-bin setpriv:util-linux python3:python3 \
+  clickhouse-server:clickhouse-server clickhouse-client:clickhouse-client npm:npm; do
   cmd=${pair%%:*}; pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
 done

@@ -34,7 +34,7 @@
  * @example
  * ```ts
  * const r = await diffCapture("fixtures/pcaps/dns_udp.pcap");
- * console.log(r.frames, r.mismatches.length);
+ * console.log(r.frames, r.count);
  * ```
  */
 import { openCaptureFile } from "../src/capture/file.ts";
@@ -112,6 +112,15 @@ const SKIP_PROTOS = new Set([
   "_ws.expert",
   "_ws.unreassembled",
 ]);
+/** tshark's protocol short names in "[Malformed Packet: X]" -> frame.protocols names. */
+const MALFORMED_PROTO: Record<string, string> = {
+  Ethernet: "eth",
+  "802.1Q": "vlan",
+  "IEEE 802.1ad": "ieee8021ad",
+  IPv4: "ip",
+  IPv6: "ipv6",
+};
+
 /** Protocols that cannot directly follow themselves: a repeat in frame.protocols is one layer. */
 const ONCE = new Set(["igmp", "llc", "arp", "stp", "cdp", "lldp", "tcp", "udp", "icmp", "icmpv6"]);
 /** Extension headers as tshark names them in frame.protocols -> header number. */
@@ -402,7 +411,10 @@ export const TABLE: Row[] = [
     tshark: "lldp.chassis.id.mac|lldp.chassis.id.ip4|lldp.chassis.id.ip6|lldp.chassis.id",
     kind: "text",
     // Text subtypes: tshark gives the bytes in hex; netmon text, or hex when not text.
-    eq: (ours, theirs) => ours === theirs || ours === stripControls(utf8OfHex(theirs)),
+    // (up to a NUL byte: both stop showing the text there).
+    eq: (ours, theirs) =>
+      ours === theirs || ours === stripControls(utf8OfHex(theirs)) ||
+      ours === stripControls(utf8OfHex(theirs.replace(/^((?:[0-9a-f]{2})*?)00.*$/i, "$1"))),
     when: lldpAddrKnown("Chassis_ID", "Chassis_ID_Subtype"),
   },
   {
@@ -442,8 +454,17 @@ function quotedInsts(q: L, version: number, out: Inst[]): void {
     out.push({ layer: "IPv4", proto: "ip", obj, quoted: true });
     return;
   }
+  if (version === 4 && hl > 20) {
+    // Quoted options (often the bytes of a cut datagram) that tshark cannot parse stop it
+    // before the destination and the transport: compare the fields before the options.
+    const { Destination_Address: _d, Source_Port: _s, Destination_Port: _p, ...obj } = q;
+    out.push({ layer: "IPv4", proto: "ip", obj, quoted: true });
+    return;
+  }
   if (version === 4) out.push({ layer: "IPv4", proto: "ip", obj: q, quoted: true });
   else out.push({ layer: "IPv6", proto: "ipv6", obj: q, quoted: true });
+  // A quoted header that says it carries no payload: tshark dissects none.
+  if (version === 4 ? Number(q.Total_Length) <= hl : Number(q.Payload_Length) === 0) return;
   const p = q.Protocol;
   if (q.Source_Port !== undefined && (p === 6 || p === 17)) {
     const layer = p === 6 ? "TCP" : "UDP";
@@ -564,18 +585,49 @@ export interface DiffResult {
   file: string;
   frames: number;
   tsharkFrames: number;
+  /** The first mismatches (up to 100,000); `count` has them all. */
   mismatches: Mismatch[];
+  count: number;
   /** Frames where tshark decoded deeper than netmon (tunnels, payloads, full quotes). */
   deeper: number;
   /** Frames where netmon decoded past a fault at which tshark gave up. */
   netmonDeeper: number;
+  /** Frames tshark found malformed in a layer where netmon recorded no Decode_Error. */
+  tsharkOnlyMalformed: number;
   /** One line per frame compared leniently (tshark or netmon went deeper), for --explain. */
   explain: string[];
   /** Read errors: netmon's (e.g. file cut off) and tshark's stderr notes. */
   netmonError?: string;
   tsharkError?: string;
-  /** The records netmon produced (for further checks by callers). */
-  records: PacketRecord[];
+}
+
+/**
+ * Decodes every frame of `path` with netmon's reader and decoders (as
+ * tests/helpers/decode_file.ts does), handing each record to `each`; returns the read
+ * error (a file cut off mid-record...) after the frames before it, or undefined.
+ */
+export async function decodeEach(
+  path: string,
+  each: (rec: PacketRecord) => void,
+): Promise<string | undefined> {
+  let src;
+  try {
+    src = await openCaptureFile(path);
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+  const dec = newDecoder();
+  const ac = new AbortController();
+  try {
+    await src.run((view, bytes, off, meta) => {
+      each(decodeFrame(dec, view, bytes, off, meta));
+    }, { signal: ac.signal, ready: () => Promise.resolve() });
+    return undefined;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  } finally {
+    src.close();
+  }
 }
 
 /** Decodes every frame of `path`; keeps the records decoded before a read error. */
@@ -583,24 +635,8 @@ export async function decodeCapture(
   path: string,
 ): Promise<{ records: PacketRecord[]; error?: string }> {
   const records: PacketRecord[] = [];
-  let src;
-  try {
-    src = await openCaptureFile(path);
-  } catch (e) {
-    return { records, error: e instanceof Error ? e.message : String(e) };
-  }
-  const dec = newDecoder();
-  const ac = new AbortController();
-  try {
-    await src.run((view, bytes, off, meta) => {
-      records.push(decodeFrame(dec, view, bytes, off, meta));
-    }, { signal: ac.signal, ready: () => Promise.resolve() });
-    return { records };
-  } catch (e) {
-    return { records, error: e instanceof Error ? e.message : String(e) };
-  } finally {
-    src.close();
-  }
+  const error = await decodeEach(path, (rec) => records.push(rec));
+  return error === undefined ? { records } : { records, error };
 }
 
 /** tshark options: checksums verified, absolute sequence numbers, no reassembly. */
@@ -620,7 +656,7 @@ const AGG = "\x1f";
 
 /** The tshark fields asked for, in column order (frame.protocols first). */
 function tsharkColumns(): string[] {
-  const cols = ["frame.protocols"];
+  const cols = ["frame.protocols", "_ws.malformed"];
   for (const r of TABLE) {
     for (const f of r.tshark.split("|")) if (!cols.includes(f)) cols.push(f);
   }
@@ -703,7 +739,12 @@ interface Chain {
   problem?: { netmon: string; tshark: string };
 }
 
-function chainOf(insts: Inst[], protocols: string, rec: PacketRecord): Chain {
+function chainOf(
+  insts: Inst[],
+  protocols: string,
+  rec: PacketRecord,
+  bad: Set<string>,
+): Chain {
   const all = protocols.split(":");
   // tshark lists IGMP twice (igmp:igmp); one layer in netmon.
   const t: { proto: string; idx: number }[] = [];
@@ -722,9 +763,8 @@ function chainOf(insts: Inst[], protocols: string, rec: PacketRecord): Chain {
     tshark: t.map((x) => x.proto).join(":"),
   });
   const none = new Set<string>();
-  const errLayers = ((rec.Decode_Errors as L[] | undefined) ?? []).map((e) =>
-    LAYER_PROTO[String(e.Layer)] ?? String(e.Layer)
-  );
+  // Layers either side found malformed (netmon: Decode_Errors; tshark: an exception).
+  const errLayers = [...bad];
   if (c === n.length && c === t.length) {
     return { lenient: none, beyond: none, deeper: false, netmonDeeper: false };
   }
@@ -747,8 +787,8 @@ function chainOf(insts: Inst[], protocols: string, rec: PacketRecord): Chain {
     return explained ? r : { ...r, lenient: none, problem: text() };
   }
   if (c === t.length && (errLayers.includes(t[c - 1]?.proto) || errLayers.includes(n[c].proto))) {
-    // tshark gave up on a layer netmon recorded a fault on (or refused to show a layer
-    // netmon keeps with its fault, e.g. IPv6 with version 4): netmon went on.
+    // tshark gave up on a malformed layer (or refused to show a layer netmon keeps with
+    // its fault, e.g. IPv6 with version 4): netmon went on.
     const beyond = new Set(n.slice(c).map((x) => x.proto));
     return { lenient: none, beyond, deeper: false, netmonDeeper: true };
   }
@@ -757,16 +797,22 @@ function chainOf(insts: Inst[], protocols: string, rec: PacketRecord): Chain {
 
 /** Compares one capture file with tshark. */
 export async function diffCapture(file: string, opts: CompareOptions = {}): Promise<DiffResult> {
-  const [dec, ts] = await Promise.all([decodeCapture(file), tsharkRows(file)]);
-  const cmp = compareRecords(file, dec.records, ts.rows, opts);
+  const ts = await tsharkRows(file);
+  const c = new Comparison(file, ts.rows, opts);
+  const error = await decodeEach(file, (rec) => c.frame(rec));
+  c.finish();
   return {
     file,
-    frames: dec.records.length,
+    frames: c.frames,
     tsharkFrames: ts.rows.length,
-    ...cmp,
-    netmonError: dec.error,
+    mismatches: c.mismatches,
+    count: c.count,
+    deeper: c.deeper,
+    netmonDeeper: c.netmonDeeper,
+    tsharkOnlyMalformed: c.tsharkOnlyMalformed,
+    explain: c.explain,
+    netmonError: error,
     tsharkError: ts.error,
-    records: dec.records,
   };
 }
 
@@ -784,25 +830,45 @@ export interface CompareOptions {
   strict?: boolean;
 }
 
-/** Compares netmon's records of `file` with tshark's rows (see {@link tsharkRows}). */
-export function compareRecords(
-  file: string,
-  recs: PacketRecord[],
-  rows: string[][],
-  opts: CompareOptions = {},
-): { mismatches: Mismatch[]; deeper: number; netmonDeeper: number; explain: string[] } {
-  const cols = tsharkColumns();
-  const explain: string[] = [];
-  const mismatches: Mismatch[] = [];
-  const add = (frame: number, field: string, netmon: string, tshark: string) =>
-    mismatches.push({ file, frame, field, netmon, tshark });
-  if (rows.length !== recs.length) add(0, "frame.count", String(recs.length), String(rows.length));
-  const col = new Map(cols.map((c, i) => [c, i]));
-  let deeper = 0;
-  let netmonDeeper = 0;
-  for (let i = 0; i < recs.length; i++) {
-    const rec = recs[i];
+/** Mismatches (and --explain lines) kept per file; all are counted. */
+const MAX_KEPT = 100_000;
+
+/**
+ * Compares netmon's records with tshark's rows one frame at a time (nothing of a frame
+ * is kept but its mismatches), then the frame counts ({@link Comparison.finish}).
+ */
+export class Comparison {
+  readonly mismatches: Mismatch[] = [];
+  /** Every mismatch, also those past the MAX_KEPT stored. */
+  count = 0;
+  deeper = 0;
+  netmonDeeper = 0;
+  /** Frames tshark found malformed in a layer where netmon recorded no problem (info). */
+  tsharkOnlyMalformed = 0;
+  readonly explain: string[] = [];
+  frames = 0;
+  readonly #col = new Map(tsharkColumns().map((c, i) => [c, i]));
+
+  constructor(
+    readonly file: string,
+    readonly rows: string[][],
+    readonly opts: CompareOptions = {},
+  ) {}
+
+  #add(frame: number, field: string, netmon: string, tshark: string): void {
+    this.count++;
+    if (this.mismatches.length < MAX_KEPT) {
+      this.mismatches.push({ file: this.file, frame, field, netmon, tshark });
+    }
+  }
+
+  /** Compares the next frame's record with tshark's row for the same frame. */
+  frame(rec: PacketRecord): void {
+    const i = this.frames++;
     const frame = i + 1;
+    const { file, rows, opts } = this;
+    const add = (frame: number, field: string, netmon: string, tshark: string) =>
+      this.#add(frame, field, netmon, tshark);
     for (const e of (rec.Decode_Errors as L[] | undefined) ?? []) {
       if (String(e.Problem).startsWith("decoder error")) {
         add(frame, "netmon.exception", String(e.Problem), "");
@@ -813,23 +879,39 @@ export function compareRecords(
     else if (JSON.stringify(JSON.parse(JSON.stringify(rec))) !== JSON.stringify(rec)) {
       add(frame, "netmon.json", "does not survive a JSON round trip", "");
     }
-    if (i >= rows.length) continue;
+    if (i >= rows.length) return;
     const row = rows[i];
+    const col = this.#col;
     const cell = (f: string) => row[col.get(f)!] ?? "";
     const insts = instances(rec);
-    const chain = chainOf(insts, cell("frame.protocols"), rec);
+    const errLayers = new Set(
+      ((rec.Decode_Errors as L[] | undefined) ?? []).map((e) => LAYER_PROTO[String(e.Layer)]),
+    );
+    // Where tshark's dissection threw ("[Malformed Packet: IPv4]"): that layer is cut short.
+    const tsharkBad = new Set<string>();
+    for (const m of cell("_ws.malformed").matchAll(/Malformed Packet: ([^\]]+)\]/g)) {
+      const p = MALFORMED_PROTO[m[1]] ?? m[1].toLowerCase();
+      tsharkBad.add(p);
+      if (!errLayers.has(p) && insts.some((x) => x.proto === p && !x.quoted)) {
+        this.tsharkOnlyMalformed++;
+        if (this.explain.length < MAX_KEPT) {
+          this.explain.push(`${file}#${frame} malformed for tshark only: ${m[1]}`);
+        }
+      }
+    }
+    const bad = new Set([...errLayers, ...tsharkBad]);
+    const chain = chainOf(insts, cell("frame.protocols"), rec, bad);
     if (chain.deeper || chain.netmonDeeper) {
-      if (chain.deeper) deeper++;
-      else netmonDeeper++;
+      if (chain.deeper) this.deeper++;
+      else this.netmonDeeper++;
       const who = chain.deeper ? "tshark deeper" : "netmon past a fault";
-      explain.push(`${file}#${frame} ${who}: ${cell("frame.protocols")}`);
+      if (this.explain.length < MAX_KEPT) {
+        this.explain.push(`${file}#${frame} ${who}: ${cell("frame.protocols")}`);
+      }
     }
     if (chain.problem) add(frame, "layers", chain.problem.netmon, chain.problem.tshark);
     // netmon stopped at a protocol it names as unknown: what tshark finds inside is deeper.
     const unknownStop = (rec.Payload as L | undefined)?.Unknown_Protocol !== undefined;
-    const errLayers = new Set(
-      ((rec.Decode_Errors as L[] | undefined) ?? []).map((e) => LAYER_PROTO[String(e.Layer)]),
-    );
     for (const r of TABLE) {
       if (r.skip?.(rec)) continue;
       const keys = parseKey(r.key);
@@ -866,9 +948,7 @@ export function compareRecords(
       // On a layer netmon recorded a fault on, each side may stop earlier than the other
       // (tshark at its first exception, netmon at its fault): compare the common prefix.
       const faulted = !opts.strict &&
-        keys.some((k) =>
-          errLayers.has(LAYER_PROTO[k.layer]) || chain.beyond.has(LAYER_PROTO[k.layer])
-        );
+        keys.some((k) => bad.has(LAYER_PROTO[k.layer]) || chain.beyond.has(LAYER_PROTO[k.layer]));
       let a = ours;
       let t = theirs;
       if (faulted) {
@@ -886,7 +966,7 @@ export function compareRecords(
     const theirExt = tsharkExt(cell("frame.protocols"));
     const ourExt: string[] = [];
     let extPartial = unknownStop || chain.lenient.has("ipv6") || chain.lenient.has("ip");
-    const extFaulted = !opts.strict && (errLayers.has("ip") || errLayers.has("ipv6"));
+    const extFaulted = !opts.strict && (bad.has("ip") || bad.has("ipv6"));
     for (const inst of insts) {
       if (inst.layer !== "IPv4" && inst.layer !== "IPv6") continue;
       if (inst.quoted) {
@@ -909,7 +989,26 @@ export function compareRecords(
       add(frame, EXT_FIELD, ourExt.join(","), theirExt.join(","));
     }
   }
-  return { mismatches, deeper, netmonDeeper, explain };
+
+  /** After the last frame: a frame count difference is a mismatch (frame 0). */
+  finish(): void {
+    if (this.rows.length !== this.frames) {
+      this.#add(0, "frame.count", String(this.frames), String(this.rows.length));
+    }
+  }
+}
+
+/** Compares netmon's records of `file` with tshark's rows (see {@link tsharkRows}). */
+export function compareRecords(
+  file: string,
+  recs: PacketRecord[],
+  rows: string[][],
+  opts: CompareOptions = {},
+): Comparison {
+  const c = new Comparison(file, rows, opts);
+  for (const rec of recs) c.frame(rec);
+  c.finish();
+  return c;
 }
 
 /** `file#frame field: netmon=X tshark=Y` */
@@ -956,8 +1055,8 @@ async function main(args: string[]): Promise<number> {
       continue;
     }
     frames += r.frames;
-    total += r.mismatches.length;
-    if (r.mismatches.length > 0) bad++;
+    total += r.count;
+    if (r.count > 0) bad++;
     if (!quiet) { for (const m of r.mismatches.slice(0, max)) console.log(formatMismatch(m)); }
     if (explain) { for (const l of r.explain) console.log(l); }
     for (const m of r.mismatches) byField.set(m.field, (byField.get(m.field) ?? 0) + 1);
@@ -966,8 +1065,9 @@ async function main(args: string[]): Promise<number> {
       r.tsharkError ? `tshark: ${r.tsharkError}` : "",
     ].filter((s) => s !== "").join("; ");
     console.log(
-      `# ${file}: ${r.frames} frames, ${r.mismatches.length} mismatches, ` +
-        `${r.deeper} decoded deeper by tshark, ${r.netmonDeeper} by netmon past a fault` +
+      `# ${file}: ${r.frames} frames, ${r.count} mismatches, ` +
+        `${r.deeper} decoded deeper by tshark, ${r.netmonDeeper} by netmon past a fault, ` +
+        `${r.tsharkOnlyMalformed} malformed for tshark only` +
         (notes ? ` (${notes})` : ""),
     );
   }

@@ -190,7 +190,7 @@ function ndOptions(f: Frame, off: number, end: number): unknown[] {
       case ND.PREFIX_INFO:
         if (len !== 32) {
           f.fault(name, `prefix information length ${len} is not 32`, p + 1);
-          break;
+          if (len < 32) break;
         }
         o.Prefix_Length = b[d];
         o.Flags = {

@@ -11,6 +11,7 @@
  * - Fragment_Offset is the field's value in 8-byte units, as tshark 4 shows it.
  * - A bogus version keeps only `Version` (a fault); version 6 under EtherType 0x0800
  *   is then decoded as IPv6, as Wireshark does.
+ * - Malformed or cut headers keep the fields tshark would show (docs/decoders-l3.md).
  */
 import type { Frame } from "./frame.ts";
 import type { Layer } from "./record.ts";
@@ -206,7 +207,11 @@ function partialIpv4(b: Uint8Array, off: number, n: number): Layer {
     a.DSCP = b[off + OFF.TOS] >> 2;
     a.ECN = b[off + OFF.TOS] & 3;
   }
-  if (n >= OFF.ID) a.Total_Length = u16(b, off + OFF.TOTAL_LENGTH);
+  if (n >= OFF.ID) {
+    const tl = u16(b, off + OFF.TOTAL_LENGTH);
+    a.Total_Length = tl;
+    if (tl !== 0 && tl < (b[off] & 0x0f) * 4) return a; // bogus: nothing more (tshark alike)
+  }
   if (n >= OFF.FLAGS_FRAG) a.Identification = u16(b, off + OFF.ID);
   if (n >= OFF.TTL) {
     const ff = u16(b, off + OFF.FLAGS_FRAG);
@@ -357,7 +362,7 @@ export function decodeIpv4(f: Frame, off: number, end: number): void {
     // IPsec headers are listed like IPv6 extension headers (same objects).
     const exts: unknown[] = [];
     attrs.Extension_Headers = exts;
-    // Each AH consumes at least 12 bytes, so this ends.
+    // Each AH consumes at least 8 bytes, so this ends.
     while (nh === IP_PROTO_AH || nh === IP_PROTO_ESP) {
       const h: Record<string, unknown> = { Header: extensionName(nh), Header_Type: nh };
       exts.push(h);

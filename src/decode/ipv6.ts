@@ -13,6 +13,7 @@
  *   fragment is decoded further with its transport checksum "unverified".
  * - Upper-layer checksums use the final destination of a routing header
  *   (RFC 8200 8.1) in the pseudo-header.
+ * - Malformed or cut headers keep the fields tshark would show (docs/decoders-l3.md).
  */
 import type { Frame } from "./frame.ts";
 import type { Layer } from "./record.ts";
@@ -257,7 +258,7 @@ export function extensionName(type: number): string {
   return EXT_NAMES[type] ?? "Unknown";
 }
 
-/** The fields of a header cut after `n` bytes (0 < n < 40), each present when all its bytes are. */
+/** The fields of a header cut after `n` bytes (0 < n < 40), as tshark shows them. */
 function partialIpv6(b: Uint8Array, off: number, n: number): Layer {
   const a: Layer = { Version: b[off] >> 4 };
   if (n >= 4) {
@@ -267,8 +268,11 @@ function partialIpv6(b: Uint8Array, off: number, n: number): Layer {
     a.ECN = (b[off + 1] >> 4) & 3;
     a.Flow_Label = ((b[off + 1] & 0x0f) << 16) | u16(b, off + 2);
   }
-  if (n >= OFF.NEXT_HEADER) a.Payload_Length = u16(b, off + OFF.PAYLOAD_LENGTH);
-  if (n > OFF.NEXT_HEADER) a.Next_Header = b[off + OFF.NEXT_HEADER];
+  // The payload length shows only with the next header read (tshark alike).
+  if (n > OFF.NEXT_HEADER) {
+    a.Payload_Length = u16(b, off + OFF.PAYLOAD_LENGTH);
+    a.Next_Header = b[off + OFF.NEXT_HEADER];
+  }
   if (n > OFF.HOP_LIMIT) a.Hop_Limit = b[off + OFF.HOP_LIMIT];
   if (n >= OFF.DST) a.Source_Address = ipv6(b, off + OFF.SRC);
   return a;

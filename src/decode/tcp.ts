@@ -6,6 +6,7 @@
  * Sequence and acknowledgment numbers are absolute (what is on the wire).
  * The AE flag (RFC 9768, formerly NS) is bit 8 of the flags (0x100 in f.sum.tcpFlags).
  * Bytes after the header are recorded as Payload (Length, Captured_Length).
+ * Malformed or cut headers and options keep what tshark would show (docs/decoders-l3.md).
  */
 import type { Frame } from "./frame.ts";
 import { IP_PROTO, register } from "./registry.ts";
@@ -117,6 +118,7 @@ export function decodeTcpOptions(f: Frame, off: number, end: number, segEnd = en
   const name = LAYER.TCP;
   const out: unknown[] = [];
   let i = off;
+  let afterEol = false;
   while (i < end) {
     if (i + 1 > cap) {
       // Cut by the snap length (a short segment was already recorded as a fault).
@@ -124,16 +126,15 @@ export function decodeTcpOptions(f: Frame, off: number, end: number, segEnd = en
       break;
     }
     const kind = b[i];
-    if (kind === KIND.EOL) {
-      out.push(EOL_OPTION);
+    if (afterEol && kind !== KIND.EOL) {
       // Zero padding after EOL is listed as more EOLs (as Wireshark lists it); anything
       // else there is a fault and ends the list.
-      let nz = i + 1;
-      while (nz < end && nz < cap && b[nz] === 0) nz++;
-      if (nz < end && nz < cap) {
-        f.fault(name, "non-zero padding after End of Option List", nz);
-        break;
-      }
+      f.fault(name, "non-zero padding after End of Option List", i);
+      break;
+    }
+    if (kind === KIND.EOL) {
+      out.push(EOL_OPTION);
+      afterEol = true;
       i++;
       continue;
     }
@@ -147,8 +148,6 @@ export function decodeTcpOptions(f: Frame, off: number, end: number, segEnd = en
       break;
     }
     if (i + 2 > cap) {
-      // Cut by the capture: listed with what was read (as Wireshark does).
-      out.push({ Kind: kind, Name: KIND_NAMES[kind] ?? "Unknown" });
       if (cap === f.capEnd && f.capEnd < segEnd) f.truncated(name, i);
       break;
     }
@@ -247,6 +246,12 @@ function partialTcp(f: Frame, off: number, n: number, seg: number): Layer {
   const hlen = (b[off + OFF.DATA_OFFSET] >> 4) * 4;
   const flags = ((b[off + OFF.DATA_OFFSET] & 1) << 8) | b[off + OFF.FLAGS];
   a.Sequence_Number = s.tcpSeq = u32(b, off + OFF.SEQ);
+  if (hlen < TCP_HEADER_LEN) {
+    // Bogus data offset: as for a whole header, nothing after it is shown.
+    a.Header_Length = hlen;
+    a.Payload_Length = seg - hlen;
+    return a;
+  }
   a.Acknowledgment_Number = s.tcpAck = u32(b, off + OFF.ACK);
   a.Header_Length = hlen;
   a.Flags = flagsObject(flags);

@@ -3,7 +3,8 @@
  * payload are ignored. Length 0 over IPv6 means a jumbogram (RFC 2675): the IP
  * payload length is used. Checksum 0 is "absent" over IPv4 and "bad" over IPv6
  * (illegal there, RFC 8200 8.1, as Wireshark reports it). The datagram's data is
- * recorded as Payload (Length, Captured_Length).
+ * recorded as Payload (Length, Captured_Length). A cut header keeps the ports when
+ * both were captured (what tshark shows).
  */
 import type { Frame } from "./frame.ts";
 import { IP_PROTO, register } from "./registry.ts";

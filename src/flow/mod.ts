@@ -39,12 +39,20 @@ export class FlowTracker {
     if (this.#communityId && cid !== "") rec.Community_ID = cid;
   }
 
-  /** Emits flows idle or active past their timeouts at time `nowSec` (packet or wall clock). */
-  expire(nowSec: number): void {
-    this.#table.expire(nowSec);
+  /**
+   * Emits flows idle or active past their timeouts at time `nowSec` (packet or wall clock),
+   * at most `max` of them; true when more are due.
+   */
+  expire(nowSec: number, max = Infinity): boolean {
+    return this.#table.expire(nowSec, max);
   }
 
-  /** Emits every open flow (end of file, shutdown). */
+  /** Emits up to `max` open flows (end of file, shutdown); returns how many remain. */
+  flush(max = Infinity): number {
+    return this.#table.flush(max);
+  }
+
+  /** Emits every open flow. */
   flushAll(): void {
     this.#table.flushAll();
   }

@@ -225,13 +225,19 @@ export class FlowTable {
     return this.#opts.communityId ? flow.communityId : "";
   }
 
-  /** Ends flows idle past their timeout, and reports flows active past the active timeout. */
-  expire(now: number): void {
+  /**
+   * Ends flows idle past their timeout, and reports flows active past the active timeout.
+   * Emits at most `max` records (so a burst cannot flood the stages behind); returns true
+   * when more are due and the caller should call again soon.
+   */
+  expire(now: number, max = Infinity): boolean {
     const o = this.#opts;
     const limits = [o.tcpIdleTimeout, o.udpIdleTimeout, o.icmpIdleTimeout, TCP_CLOSE_DELAY_S];
+    let budget = max;
     for (let l = 0; l < N_LISTS; l++) {
       let f = this.#heads[l];
       while (f !== null && now - f.last >= limits[l]) {
+        if (budget-- <= 0) return true;
         const nx = f.next;
         this.#end(f, l === L_CLOSING ? f.closeReason : "idle_timeout");
         f = nx;
@@ -241,6 +247,7 @@ export class FlowTable {
     // A moved flow's interval starts now, so the loop ends at the first fresh one.
     let f = this.#aHead;
     while (f !== null && now - f.intervalStart >= o.activeTimeout) {
+      if (budget-- <= 0) return true;
       f.interims++;
       this.#emitRecord(f, "active_timeout", true);
       f.intervalStart = now;
@@ -248,18 +255,26 @@ export class FlowTable {
       this.#aAppend(f);
       f = this.#aHead;
     }
+    return false;
   }
 
-  /** Emits every open flow (end of file, shutdown). */
-  flushAll(): void {
-    for (let l = 0; l < N_LISTS; l++) {
+  /** Emits up to `max` open flows (end of file, shutdown); returns how many are still open. */
+  flush(max = Infinity): number {
+    let budget = max;
+    for (let l = 0; l < N_LISTS && budget > 0; l++) {
       let f = this.#heads[l];
-      while (f !== null) {
+      while (f !== null && budget-- > 0) {
         const nx = f.next;
         this.#end(f, l === L_CLOSING ? f.closeReason : "shutdown");
         f = nx;
       }
     }
+    return this.#count;
+  }
+
+  /** Emits every open flow. */
+  flushAll(): void {
+    this.flush();
   }
 
   // --- internals -------------------------------------------------------------

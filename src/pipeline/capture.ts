@@ -51,6 +51,8 @@ export interface CaptureCounters {
 
 /** Flow timers run on packet time; check them at most this often (seconds of packet time). */
 const EXPIRE_EVERY_S = 1;
+/** Most flow records one expiry or flush step emits, so bursts never flood the shipper queue. */
+const FLOW_BURST = 2000;
 
 export async function runCapture(job: CaptureJob): Promise<number> {
   const s = job.settings;
@@ -106,6 +108,7 @@ export async function runCapture(job: CaptureJob): Promise<number> {
   const pktPred = filters.packets;
   const flowsOnly = s.flowsOnly;
   let lastExpire = 0;
+  let expirePending = false;
   const sink = (view: DataView, bytes: Uint8Array, off: number, meta: FrameMeta): void => {
     if (abort.signal.aborted) return;
     counters.frames++;
@@ -127,9 +130,9 @@ export async function runCapture(job: CaptureJob): Promise<number> {
     if (writer !== null) writer.write(bytes, off, meta);
     if (flows !== null) {
       flows.observe(dec, meta, rec);
-      if (meta.sec - lastExpire >= EXPIRE_EVERY_S) {
+      if (expirePending || meta.sec - lastExpire >= EXPIRE_EVERY_S) {
         lastExpire = meta.sec;
-        flows.expire(meta.sec + meta.nsec / 1e9);
+        expirePending = flows.expire(meta.sec + meta.nsec / 1e9, FLOW_BURST);
       }
     }
     if (!flowsOnly) emit(rec);
@@ -157,7 +160,7 @@ export async function runCapture(job: CaptureJob): Promise<number> {
   const status = startStatus(s, source, counters, shipper, job.readFile === undefined);
   // Live capture: flows also time out while the wire is quiet (files run on packet time).
   const flowTimer = flows !== null && job.readFile === undefined
-    ? setInterval(() => flows.expire(Date.now() / 1000), 1000)
+    ? setInterval(() => flows.expire(Date.now() / 1000, FLOW_BURST), 1000)
     : undefined;
   let failure: unknown = null;
   try {
@@ -169,8 +172,14 @@ export async function runCapture(job: CaptureJob): Promise<number> {
     clearInterval(flowTimer);
     for (const sig of signals) Deno.removeSignalListener(sig, onSignal);
   }
-  // Drain: flows still open are emitted, outputs flushed, the shipper gets its grace period.
-  flows?.flushAll();
+  // Drain: flows still open are emitted (in steps the shipper's queue can take), outputs
+  // flushed, and the shipper gets its grace period.
+  if (flows !== null) {
+    while (flows.flush(FLOW_BURST) > 0) {
+      printer?.flush();
+      if (shipper !== null) await shipper.ready();
+    }
+  }
   printer?.flush();
   const shipLines = shipper !== null ? await shipper.close() : [];
   if (writer !== null) await writer.close();

@@ -274,7 +274,8 @@ const FIELDS: [string, Extract][] = [
     "icmpv6.opt.prefix",
     (r) =>
       layers(r, "ICMPv6").flatMap((l) =>
-        ((l.Options as L[] | undefined) ?? []).filter((o) => o.Type === 3).map((o) => o.Prefix)
+        ((l.Options as L[] | undefined) ?? []).filter((o) => o.Type === 3 && o.Prefix)
+          .map((o) => o.Prefix)
       ),
   ],
   [
