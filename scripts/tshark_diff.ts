@@ -113,12 +113,20 @@ const SKIP_PROTOS = new Set([
   "_ws.unreassembled",
 ]);
 /** tshark's protocol short names in "[Malformed Packet: X]" -> frame.protocols names. */
-const MALFORMED_PROTO: Record<string, string> = {
-  Ethernet: "eth",
-  "802.1Q": "vlan",
-  "IEEE 802.1ad": "ieee8021ad",
-  IPv4: "ip",
-  IPv6: "ipv6",
+const MALFORMED_PROTO: Record<string, string[]> = {
+  Ethernet: ["eth"],
+  VLAN: ["vlan"],
+  "IEEE 802.1AD": ["ieee8021ad"],
+  "ARP/RARP": ["arp"],
+  IPv4: ["ip"],
+  IPv6: ["ipv6"],
+  // extension headers are part of netmon's IPv6 layer (AH/ESP of either IP version)
+  "IPv6 Hop-by-Hop": ["ipv6"],
+  "IPv6 Destination": ["ipv6"],
+  "IPv6 Routing": ["ipv6"],
+  "IPv6 Fragment": ["ipv6"],
+  AH: ["ip", "ipv6"],
+  ESP: ["ip", "ipv6"],
 };
 
 /** Protocols that cannot directly follow themselves: a repeat in frame.protocols is one layer. */
@@ -656,7 +664,7 @@ const AGG = "\x1f";
 
 /** The tshark fields asked for, in column order (frame.protocols first). */
 function tsharkColumns(): string[] {
-  const cols = ["frame.protocols", "_ws.malformed"];
+  const cols = ["frame.protocols", "_ws.malformed", "_ws.short"];
   for (const r of TABLE) {
     for (const f of r.tshark.split("|")) if (!cols.includes(f)) cols.push(f);
   }
@@ -887,16 +895,28 @@ export class Comparison {
     const errLayers = new Set(
       ((rec.Decode_Errors as L[] | undefined) ?? []).map((e) => LAYER_PROTO[String(e.Layer)]),
     );
-    // Where tshark's dissection threw ("[Malformed Packet: IPv4]"): that layer is cut short.
+    // Where tshark's dissection threw ("[Malformed Packet: IPv4]", "[Packet size limited
+    // during capture: ICMP truncated]"): that layer is cut short.
     const tsharkBad = new Set<string>();
-    for (const m of cell("_ws.malformed").matchAll(/Malformed Packet: ([^\]]+)\]/g)) {
-      const p = MALFORMED_PROTO[m[1]] ?? m[1].toLowerCase();
-      tsharkBad.add(p);
-      if (!errLayers.has(p) && insts.some((x) => x.proto === p && !x.quoted)) {
-        this.tsharkOnlyMalformed++;
-        if (this.explain.length < MAX_KEPT) {
-          this.explain.push(`${file}#${frame} malformed for tshark only: ${m[1]}`);
+    let tsharkOnly = "";
+    const thrown = cell("_ws.malformed") + cell("_ws.short");
+    for (
+      const m of thrown.matchAll(
+        /(?:Malformed Packet|limited during capture): ([^\]:]+?)(?: truncated)?[\]:]/g,
+      )
+    ) {
+      for (const p of MALFORMED_PROTO[m[1]] ?? [m[1].toLowerCase()]) {
+        tsharkBad.add(p);
+        const malformed = m[0].startsWith("Malformed"); // not a snap-length cut
+        if (malformed && !errLayers.has(p) && insts.some((x) => x.proto === p && !x.quoted)) {
+          tsharkOnly = m[1];
         }
+      }
+    }
+    if (tsharkOnly !== "") {
+      this.tsharkOnlyMalformed++;
+      if (this.explain.length < MAX_KEPT) {
+        this.explain.push(`${file}#${frame} malformed for tshark only: ${tsharkOnly}`);
       }
     }
     const bad = new Set([...errLayers, ...tsharkBad]);

@@ -198,6 +198,40 @@ export function icmpExtensions(
 }
 
 /** Decodes an ICMP message at `off`; `end` is where the IP payload ends on the wire. */
+/**
+ * RFC 8335 extended echo request/reply, the same layout in ICMP and ICMPv6: identifier,
+ * 8-bit sequence, flags (request: L bit; reply: state, A, 4, 6), then for a request the
+ * extension structure naming the probed interface.
+ */
+export function decodeExtendedEcho(
+  f: Frame,
+  name: string,
+  attrs: Record<string, unknown>,
+  off: number,
+  end: number,
+  request: boolean,
+): void {
+  const b = f.bytes;
+  if (!need(f, name, off, end, ICMP_HEADER_LEN, "extended echo header")) return;
+  const id = u16(b, off + OFF.ID);
+  attrs.Identifier = id;
+  attrs.Sequence_Number = b[off + OFF.XECHO_SEQ];
+  f.sum.icmpId = id;
+  const fl = b[off + OFF.XECHO_FLAGS];
+  if (request) {
+    attrs.Local = (fl & 1) !== 0;
+    if (end > off + ICMP_HEADER_LEN) {
+      const x = icmpExtensions(f, name, off + ICMP_HEADER_LEN, end);
+      if (x !== null) attrs.Extensions = x;
+    }
+  } else {
+    attrs.State = fl >> 5;
+    attrs.Active = (fl & 4) !== 0;
+    attrs.IPv4 = (fl & 2) !== 0;
+    attrs.IPv6 = (fl & 1) !== 0;
+  }
+}
+
 export function decodeIcmp(f: Frame, off: number, end: number): void {
   const name = LAYER.ICMP;
   const b = f.bytes;
@@ -305,27 +339,9 @@ export function decodeIcmp(f: Frame, off: number, end: number): void {
     case T.ROUTER_SOLICITATION:
       return;
     case T.EXT_ECHO_REQUEST:
-    case T.EXT_ECHO_REPLY: {
-      if (!need(f, name, off, end, ICMP_HEADER_LEN, "ICMP header")) return;
-      const id = u16(b, off + OFF.ID);
-      attrs.Identifier = id;
-      attrs.Sequence_Number = b[off + OFF.XECHO_SEQ];
-      s.icmpId = id;
-      const fl = b[off + OFF.XECHO_FLAGS];
-      if (type === T.EXT_ECHO_REQUEST) {
-        attrs.Local = (fl & 1) !== 0;
-        if (end > off + ICMP_HEADER_LEN) {
-          const x = icmpExtensions(f, name, off + ICMP_HEADER_LEN, end);
-          if (x !== null) attrs.Extensions = x;
-        }
-      } else {
-        attrs.State = fl >> 5;
-        attrs.Active = (fl & 4) !== 0;
-        attrs.IPv4 = (fl & 2) !== 0;
-        attrs.IPv6 = (fl & 1) !== 0;
-      }
+    case T.EXT_ECHO_REPLY:
+      decodeExtendedEcho(f, name, attrs, off, end, type === T.EXT_ECHO_REQUEST);
       return;
-    }
     default:
       if (end > off + 4) f.rest(off + 4, end);
   }

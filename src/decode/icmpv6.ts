@@ -14,7 +14,7 @@ import { LAYER } from "./record.ts";
 import { hex, ipv6, mac } from "./format.ts";
 import { upperChecksum } from "./checksum.ts";
 import { need, u16, u32 } from "./bytes.ts";
-import { icmpExtensions } from "./icmp.ts";
+import { decodeExtendedEcho, icmpExtensions } from "./icmp.ts";
 
 /** Field offsets from the start of the message. */
 const OFF = {
@@ -462,27 +462,9 @@ export function decodeIcmpv6(f: Frame, off: number, end: number): void {
       attrs.Options = ndOptions(f, off + OFF.REDIRECT_OPTIONS, end);
       return;
     case T.EXT_ECHO_REQUEST:
-    case T.EXT_ECHO_REPLY: {
-      if (!need(f, name, off, end, ICMPV6_HEADER_LEN, "extended echo header")) return;
-      const id = u16(b, off + OFF.ID);
-      attrs.Identifier = id;
-      attrs.Sequence_Number = b[off + OFF.XECHO_SEQ];
-      s.icmpId = id;
-      const fl = b[off + OFF.XECHO_FLAGS];
-      if (type === T.EXT_ECHO_REQUEST) {
-        attrs.Local = (fl & 1) !== 0;
-        if (end > off + ICMPV6_HEADER_LEN) {
-          const x = icmpExtensions(f, name, off + ICMPV6_HEADER_LEN, end);
-          if (x !== null) attrs.Extensions = x;
-        }
-      } else {
-        attrs.State = fl >> 5;
-        attrs.Active = (fl & 4) !== 0;
-        attrs.IPv4 = (fl & 2) !== 0;
-        attrs.IPv6 = (fl & 1) !== 0;
-      }
+    case T.EXT_ECHO_REPLY:
+      decodeExtendedEcho(f, name, attrs, off, end, type === T.EXT_ECHO_REQUEST);
       return;
-    }
     default:
       if (end > off + 4) f.rest(off + 4, end);
   }
