@@ -7,11 +7,14 @@
  * then a summary; the exit status is 1 when anything disagrees.
  *
  * Usage:
- *   deno run -A scripts/tshark_diff.ts [--max N] [--quiet] [--explain] FILE...
+ *   deno run -A scripts/tshark_diff.ts [--max N] [--quiet] [--explain] [--strict] [--jobs N] \
+ *     FILE...
  *     --max N     print at most N mismatch lines per file (default 50; all are counted)
  *     --quiet     print only the per-file summaries
- *     --explain   also list the frames compared leniently (one side decoded deeper)
- *     --strict    no leniency on layers netmon recorded a fault on (see CompareOptions)
+ *     --explain   also list the frames compared leniently (one side decoded deeper) and
+ *                 those tshark found malformed where netmon recorded no problem
+ *     --strict    no leniency on faulted layers (see CompareOptions)
+ *     --jobs N    files compared at the same time (default 4); output stays in file order
  *
  * The comparison rules (see docs/conformance.md for the reasons):
  * - tshark runs with checksum verification on (ip/tcp/udp), absolute TCP sequence
@@ -27,6 +30,9 @@
  *   datagram of an ICMP error), only the occurrences netmon has are compared for the
  *   protocols tshark found deeper. Where netmon stops before a protocol it decodes
  *   without having recorded a decode error at that point, that is a `layers` mismatch.
+ * - Faulted layers (a netmon Decode_Error, or a tshark exception: _ws.malformed,
+ *   _ws.short): only what both sides show is compared; layers netmon decoded past the
+ *   point where tshark gave up are not compared.
  * - Besides fields: a frame whose decoder threw (a "decoder error" Decode_Error) is
  *   `netmon.exception`; a record that does not survive JSON.stringify/parse
  *   unchanged (undefined, NaN, bigint, integers past 2^53) is `netmon.json`.
@@ -217,24 +223,9 @@ const SNAP_PID_FIELDS = [
   "llc.wlccp_pid",
 ].join("|");
 /** IPv4 option types tshark 4.0 dissects (packet-ip.c ipopts[]). */
-const TSHARK_IPV4_OPTIONS = new Set([
-  0,
-  1,
-  7,
-  11,
-  12,
-  25,
-  68,
-  82,
-  130,
-  131,
-  133,
-  134,
-  136,
-  137,
-  148,
-  149,
-]);
+const TSHARK_IPV4_OPTIONS = new Set(
+  "0 1 7 11 12 25 68 82 130 131 133 134 136 137 148 149".split(" ").map(Number),
+);
 /** UDP over a frame cut inside the IP payload: tshark verifies only a fully captured payload. */
 function udpCutShort(rec: PacketRecord): boolean {
   const af = rec.AF_Packet as L | undefined;
@@ -782,7 +773,8 @@ function chainOf(
     // What tshark dissected right after netmon's last layer.
     const after = c === 0 ? 0 : t[c - 1].idx + 1;
     const next = all.slice(after).find((p) => !SKIP_PROTOS.has(p));
-    const explained = next !== t[c].proto || // tshark went on with a protocol netmon does not decode
+    // tshark went on with a protocol netmon does not decode
+    const explained = next !== t[c].proto ||
       last?.quoted || // netmon summarises quoted datagrams
       (last !== undefined && (last.layer === "ICMP" || last.layer === "ICMPv6") &&
         (last.obj.Quoted !== undefined)) ||
@@ -1036,11 +1028,15 @@ export function formatMismatch(m: Mismatch): string {
   return `${m.file}#${m.frame} ${m.field}: netmon=${m.netmon} tshark=${m.tshark}`;
 }
 
+const USAGE = "usage: deno run -A scripts/tshark_diff.ts [--max N] [--quiet] [--explain] " +
+  "[--strict] [--jobs N] FILE...";
+
 async function main(args: string[]): Promise<number> {
   let max = 50;
   let quiet = false;
   let explain = false;
   let strict = false;
+  let jobs = 4;
   const files: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
@@ -1048,29 +1044,36 @@ async function main(args: string[]): Promise<number> {
     else if (a === "--quiet") quiet = true;
     else if (a === "--explain") explain = true;
     else if (a === "--strict") strict = true;
+    else if (a === "--jobs") jobs = Number(args[++i]);
     else if (a === "-h" || a === "--help") {
-      console.log(
-        "usage: deno run -A scripts/tshark_diff.ts [--max N] [--quiet] [--explain] FILE...",
-      );
+      console.log(USAGE);
       return 0;
     } else files.push(a);
   }
-  if (files.length === 0 || !Number.isFinite(max)) {
-    console.error(
-      "usage: deno run -A scripts/tshark_diff.ts [--max N] [--quiet] [--explain] FILE...",
-    );
+  if (files.length === 0 || !Number.isFinite(max) || !(jobs >= 1)) {
+    console.error(USAGE);
     return 2;
   }
   let frames = 0;
   let total = 0;
   let bad = 0;
   const byField = new Map<string, number>();
-  for (const file of files) {
-    let r: DiffResult;
-    try {
-      r = await diffCapture(file, { strict });
-    } catch (e) {
-      console.log(`${file}#0 error: ${e instanceof Error ? e.message : e}`);
+  // Up to `jobs` files at a time (tshark is the slow part); output stays in file order.
+  const started: Promise<DiffResult | Error>[] = [];
+  const start = (i: number) => {
+    if (i < files.length && started[i] === undefined) {
+      started[i] = diffCapture(files[i], { strict }).catch((e) =>
+        e instanceof Error ? e : new Error(String(e))
+      );
+    }
+  };
+  for (let i = 0; i < files.length; i++) {
+    for (let j = i; j < i + jobs; j++) start(j);
+    const file = files[i];
+    const r = await started[i];
+    delete started[i];
+    if (r instanceof Error) {
+      console.log(`${file}#0 error: ${r.message}`);
       bad++;
       continue;
     }
@@ -1082,7 +1085,7 @@ async function main(args: string[]): Promise<number> {
     for (const m of r.mismatches) byField.set(m.field, (byField.get(m.field) ?? 0) + 1);
     const notes = [
       r.netmonError ? `netmon: ${r.netmonError}` : "",
-      r.tsharkError ? `tshark: ${r.tsharkError}` : "",
+      r.tsharkError ? `tshark: ${r.tsharkError.slice(0, 300)}` : "",
     ].filter((s) => s !== "").join("; ");
     console.log(
       `# ${file}: ${r.frames} frames, ${r.count} mismatches, ` +

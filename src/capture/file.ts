@@ -38,6 +38,13 @@ import { nsecFraction, splitTimestamp, type Ticks } from "./timestamp.ts";
 
 /** Bytes read per chunk (the buffer grows only for a record larger than this). */
 const CHUNK = 4 * 1024 * 1024;
+/**
+ * Frames delivered between two `ctl.ready()` checks, whatever their size: the stages
+ * behind (the shipper's queue above all) are bounded in records, not bytes.
+ */
+const FRAMES_PER_TURN = 2048;
+/** What a parse step returns when it stopped for a ready() check, not for lack of bytes. */
+const TURN = -1;
 /** Largest record netmon accepts; anything bigger means the file is corrupt. */
 const MAX_RECORD = 256 * 1024 * 1024;
 
@@ -415,6 +422,10 @@ class FileSource implements PacketSource {
         const need = this.#ng ? this.#parseNg(sink, stop) : this.#parsePcap(sink, stop);
         if (stop.aborted) return;
         if (need === 0) return; // clean end of file
+        if (need === TURN) {
+          await ctl.ready();
+          continue;
+        }
         if (this.#eof) {
           const have = this.#end - this.#pos;
           throw new RuntimeFailure(
@@ -433,7 +444,8 @@ class FileSource implements PacketSource {
 
   /**
    * Delivers every complete classic pcap record in the buffer. Returns 0 at the end of
-   * the file, else the number of bytes the next (incomplete) record needs.
+   * the file, TURN after FRAMES_PER_TURN frames (time for a ready() check), else the
+   * number of bytes the next (incomplete) record needs.
    */
   #parsePcap(sink: FrameSink, signal: { aborted: boolean }): number {
     const buf = this.#buf;
@@ -446,8 +458,10 @@ class FileSource implements PacketSource {
     const fracMax = this.#nsecs ? 1_000_000_000 : 1_000_000;
     const kuz = this.#kuznetzov;
     let p = this.#pos;
+    let budget = FRAMES_PER_TURN;
     try {
       while (true) {
+        if (budget-- === 0) return TURN;
         if (end - p < recLen) {
           this.#pos = p;
           return end === p ? (this.#eof ? 0 : recLen) : recLen;
@@ -498,8 +512,10 @@ class FileSource implements PacketSource {
     const v = this.#view;
     const meta = this.#meta;
     let p = this.#pos;
+    let budget = FRAMES_PER_TURN;
     try {
       while (true) {
+        if (budget === 0) return TURN;
         const len = this.#blockAt(p);
         if (len < 0) return this.#eof ? 0 : NG.MIN_BLOCK;
         if (len === 0) return this.#needAt(p);
@@ -553,6 +569,7 @@ class FileSource implements PacketSource {
         // every other block type (NRB, ISB, DSB, custom...) is skipped
         p += len;
         if (dataOff >= 0) {
+          budget--;
           this.#records++;
           sink(v, buf, dataOff, meta);
           if (signal.aborted) return 0;

@@ -96,7 +96,7 @@ export function defaultSettings(): Settings {
     retryInterval: 5,
     inFlight: 2,
     graceSeconds: 5,
-    queueRecords: 100000,
+    queueRecords: 20000,
     spoolDir: defaultSpoolDir(),
     spoolMaxBytes: 1024 * 1024 * 1024,
     flows: true,

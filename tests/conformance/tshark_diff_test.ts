@@ -36,14 +36,16 @@ export const ALLOW: Allowed[] = [
     frame: 51,
     fields: ["ip.dst"],
     reason: "ipv4.ts takes a strict source route option of length 9 (not 3+4n) as valid and " +
-      "its last complete entry as the destination; tshark shows no ip.dst (mismatch 3)",
+      "its last complete entry as the destination; tshark shows no ip.dst " +
+      "(docs/conformance.md, mismatch 2)",
   },
   {
     file: M,
     frame: 56,
     fields: ["igmp.version", "igmp.checksum.status", "igmp.maddr"],
     reason: "igmp.ts: an IGMP type it does not know (0x00) has no Version, Checksum_Status " +
-      "or Group_Address; tshark: version 0, checksum bad (mismatch 6)",
+      "or Group_Address; tshark: version 0, checksum bad " +
+      "(docs/conformance.md, mismatch 3)",
   },
 ];
 
@@ -122,7 +124,7 @@ Deno.test("no frame of any capture makes a decoder throw; every record survives 
   }
 });
 
-Deno.test("capture -r --json prints one valid JSON record per frame of the malformed captures", async () => {
+Deno.test("capture -r --json: one JSON record per frame of the malformed captures", async () => {
   const files = ["malformed.pcap", "truncated.pcap", "short.pcap"].map((f) => CONFORMANCE + f);
   await pool(files, 3, async (file) => {
     const { records } = await decodeCapture(file);
