@@ -331,7 +331,9 @@ Deno.test("e2e: the same spool delivered twice stores every record once", async 
       assertComplete(assertNoDuplicates(await srv.envelopes()), runOf(r.stderr), 8_000);
       const s = await srv.stats();
       assert.equal(s.records, 8_000);
-      assert.equal(s.duplicate_batches, 8);
+      // Every batch of the second delivery was one the server already had.
+      assert.ok(s.batches >= 8, `batches ${s.batches}`);
+      assert.equal(s.duplicate_batches, s.batches);
     } finally {
       await srv.stop();
     }
