@@ -22,6 +22,11 @@ export class LineWriter {
     this.#out = out;
   }
 
+  /** True once a write failed (the reader went away, e.g. `| head`). */
+  get broken(): boolean {
+    return this.#broken;
+  }
+
   line(s: string): void {
     if (this.#broken) return;
     // UTF-8 needs at most 3 bytes per UTF-16 code unit, plus the newline.
@@ -46,7 +51,8 @@ export class LineWriter {
       let off = 0;
       while (off < data.length) off += this.#out.writeSync(data.subarray(off));
     } catch {
-      // stdout closed (e.g. piped into head): stop printing, keep capturing.
+      // stdout closed (e.g. piped into head): stop printing; the pipeline decides
+      // whether anything else still needs the capture (see RecordPrinter.broken).
       this.#broken = true;
     }
   }
@@ -56,12 +62,22 @@ export class LineWriter {
 export interface RecordPrinter {
   write(rec: PacketRecord): void;
   flush(): void;
+  /** True once stdout is gone (like tcpdump, a capture printing only to stdout then stops). */
+  broken(): boolean;
 }
 
 export function jsonPrinter(w = new LineWriter()): RecordPrinter {
-  return { write: (rec) => w.line(JSON.stringify(rec)), flush: () => w.flush() };
+  return {
+    write: (rec) => w.line(JSON.stringify(rec)),
+    flush: () => w.flush(),
+    broken: () => w.broken,
+  };
 }
 
 export function textPrinter(w = new LineWriter()): RecordPrinter {
-  return { write: (rec) => w.line(formatRecordLine(rec)), flush: () => w.flush() };
+  return {
+    write: (rec) => w.line(formatRecordLine(rec)),
+    flush: () => w.flush(),
+    broken: () => w.broken,
+  };
 }

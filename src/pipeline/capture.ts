@@ -139,10 +139,13 @@ export async function runCapture(job: CaptureJob): Promise<number> {
     if (job.count > 0 && counters.passed >= job.count) abort.abort();
   };
 
+  // When stdout is the only output and its reader went away (`| head`), stop like tcpdump.
+  const onlyStdout = printer !== null && writer === null && shipper === null;
   const ctl: SourceControl = {
     signal: abort.signal,
     ready: () => {
       printer?.flush();
+      if (onlyStdout && printer!.broken()) abort.abort();
       return shipper !== null ? shipper.ready() : Promise.resolve();
     },
   };
