@@ -181,7 +181,13 @@ function details(last: Record<string, Attrs>, ipKey: string): string {
     const icmp = last[name];
     if (icmp !== undefined) {
       const bad = icmp.Checksum_Status === "bad" ? ", bad cksum" : "";
-      return `${name} type ${str(icmp.Type)} code ${str(icmp.Code)}${bad}`;
+      // tcpdump style: "ICMP echo request, id 1, seq 2"; the numbers when the type has no name.
+      const what = typeof icmp.Type_Name === "string"
+        ? icmp.Type_Name.toLowerCase()
+        : `type ${str(icmp.Type)} code ${str(icmp.Code)}`;
+      const id = icmp.Identifier !== undefined ? `, id ${str(icmp.Identifier)}` : "";
+      const seq = icmp.Sequence_Number !== undefined ? `, seq ${str(icmp.Sequence_Number)}` : "";
+      return `${name} ${what}${id}${seq}${bad}`;
     }
   }
   const igmp = last.IGMP;
