@@ -18,6 +18,11 @@ export function captureCommand() {
     .option("-r, --read <file>", "read frames from a pcap or pcapng file instead of an interface")
     .option("-w, --write <file>", "write the frames that pass the filters to a pcap file")
     .option("-c, --count <n>", "stop after N frames", intArg(1, Number.MAX_SAFE_INTEGER))
+    .option(
+      "--duration <s>",
+      "stop after S seconds (like tshark -a duration:S)",
+      numArg(0.001, 31536000),
+    )
     .option("--json", "print one JSON record per line on stdout")
     .option("--snaplen <bytes>", "bytes captured per frame (default 262144)", intArg(64, 262144))
     .option("--promisc", "promiscuous mode (default)")
@@ -127,6 +132,7 @@ export function captureCommand() {
         readFile: o.read,
         writeFile: o.write,
         count: o.count ?? 0,
+        durationS: o.duration ?? 0,
         json: o.json === true,
         spoolGiven: o.spool !== undefined,
       });

@@ -29,6 +29,8 @@ export interface CaptureJob {
   writeFile?: string;
   /** Stop after this many frames passed the filters (0: no limit). */
   count: number;
+  /** Stop after this many seconds (0: no limit). */
+  durationS?: number;
   /** JSON lines on stdout. */
   json: boolean;
   /** The user named a spool directory (spool even without a server). */
@@ -160,6 +162,9 @@ export async function runCapture(job: CaptureJob): Promise<number> {
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
   for (const sig of signals) Deno.addSignalListener(sig, onSignal);
 
+  const stopTimer = (job.durationS ?? 0) > 0
+    ? setTimeout(() => abort.abort(), job.durationS! * 1000)
+    : undefined;
   const status = startStatus(s, source, counters, shipper, job.readFile === undefined);
   // Live capture: flows also time out while the wire is quiet (files run on packet time).
   const flowTimer = flows !== null && job.readFile === undefined
@@ -173,6 +178,7 @@ export async function runCapture(job: CaptureJob): Promise<number> {
   } finally {
     clearInterval(status);
     clearInterval(flowTimer);
+    clearTimeout(stopTimer);
     for (const sig of signals) Deno.removeSignalListener(sig, onSignal);
   }
   // Drain: flows still open are emitted (in steps the shipper's queue can take), outputs
