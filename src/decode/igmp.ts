@@ -16,9 +16,9 @@
 import type { Frame } from "./frame.ts";
 import { IP_PROTO, register } from "./registry.ts";
 import { LAYER } from "./record.ts";
-import { hexNum, ipv4 } from "./format.ts";
+import { hex, hexNum, ipv4 } from "./format.ts";
 import { isFragmented, verifyPlain } from "./checksum.ts";
-import { need, u16 } from "./bytes.ts";
+import { need, u16, u32 } from "./bytes.ts";
 
 /** Field offsets from the start of the message. */
 const OFF = {
@@ -58,6 +58,22 @@ const TYPE_NAMES: Record<number, string> = {
   0x31: "Multicast Router Solicitation",
   0x32: "Multicast Router Termination",
 };
+
+/** RFC 988 (IGMPv0): types 1-8 (type 0 is dissected the same way by Wireshark). */
+const IGMPV0_LAST_TYPE = 0x08;
+const IGMPV0_NAMES = [
+  "Unknown",
+  "Create Group Request",
+  "Create Group Reply",
+  "Join Group Request",
+  "Join Group Reply",
+  "Leave Group Request",
+  "Leave Group Reply",
+  "Confirm Group Request",
+  "Confirm Group Reply",
+];
+/** RFC 988 message: type, code, checksum, identifier, group address, access key. */
+const V0 = { CODE: 1, CHECKSUM: 2, IDENTIFIER: 4, GROUP: 8, ACCESS_KEY: 12, LEN: 20 } as const;
 
 const TYPE_MTRACE_RESPONSE = 0x1e;
 const TYPE_MTRACE_QUERY = 0x1f;
@@ -121,6 +137,10 @@ export function decodeIgmp(f: Frame, off: number, end: number): void {
         Group_Address: ipv4(b, off + OFF.GROUP),
       });
       if (end > off + IGMP_HEADER_LEN) f.rest(off + IGMP_HEADER_LEN, end);
+      return;
+    }
+    if (type <= IGMPV0_LAST_TYPE) {
+      decodeIgmpV0(f, name, off, end, type);
       return;
     }
     // Unknown type: only the type is known to mean anything (as in tshark).
@@ -204,6 +224,34 @@ export function decodeIgmp(f: Frame, off: number, end: number): void {
     r.Sources = src;
     p += RECORD_HEADER_LEN + nsrc * 4 + auxWords * 4;
   }
+}
+
+/**
+ * IGMPv0 (RFC 988): the fields that fit. The checksum covers the whole message; the
+ * required IGMP attributes are all present (Max_Response_Time is null: v0 has none).
+ */
+function decodeIgmpV0(f: Frame, name: string, off: number, end: number, type: number): void {
+  const b = f.bytes;
+  const avail = f.limit(end) - off;
+  const a: Record<string, unknown> = {
+    Version: 0,
+    Type: type,
+    Type_Name: IGMPV0_NAMES[type],
+    Max_Response_Time: null,
+    Code: avail > V0.CODE ? b[off + V0.CODE] : null,
+    Checksum: avail >= V0.CHECKSUM + 2 ? u16(b, off + V0.CHECKSUM) : null,
+    Checksum_Status: avail < V0.CHECKSUM + 2
+      ? "unverified"
+      : isFragmented(f)
+      ? "unverified"
+      : verifyPlain(b, off, end, f.capEnd),
+    Group_Address: avail >= V0.GROUP + 4 ? ipv4(b, off + V0.GROUP) : null,
+  };
+  if (avail >= V0.IDENTIFIER + 4) a.Identifier = u32(b, off + V0.IDENTIFIER);
+  if (avail >= V0.LEN) a.Access_Key = hex(b, off + V0.ACCESS_KEY, off + V0.LEN);
+  f.layer(name, a);
+  if (avail < V0.LEN) need(f, name, off, end, V0.LEN, "IGMPv0 message");
+  else if (end > off + V0.LEN) f.rest(off + V0.LEN, end);
 }
 
 register(IP_PROTO, IP_PROTO_IGMP, decodeIgmp);

@@ -121,6 +121,9 @@ export function decodeIpv4Options(f: Frame, off: number, end: number, layer: str
           f.fault(layer, `option ${type} length ${len} is invalid`, i + 1);
           break;
         }
+        if ((len - 3) % 4 !== 0) {
+          f.fault(layer, `option ${type} length ${len} is not 3 + 4n`, i + 1);
+        }
         const ptr = b[dataOff];
         o.Pointer = ptr;
         const route: string[] = [];

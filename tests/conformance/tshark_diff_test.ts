@@ -29,25 +29,7 @@ interface Allowed {
   fields: string[];
   reason: string;
 }
-const M = "conformance/malformed.pcap";
-export const ALLOW: Allowed[] = [
-  {
-    file: M,
-    frame: 51,
-    fields: ["ip.dst"],
-    reason: "ipv4.ts takes a strict source route option of length 9 (not 3+4n) as valid and " +
-      "its last complete entry as the destination; tshark shows no ip.dst " +
-      "(docs/conformance.md, mismatch 2)",
-  },
-  {
-    file: M,
-    frame: 56,
-    fields: ["igmp.version", "igmp.checksum.status", "igmp.maddr"],
-    reason: "igmp.ts: an IGMP type it does not know (0x00) has no Version, Checksum_Status " +
-      "or Group_Address; tshark: version 0, checksum bad " +
-      "(docs/conformance.md, mismatch 3)",
-  },
-];
+export const ALLOW: Allowed[] = [];
 
 function captures(dir: string): string[] {
   return [...Deno.readDirSync(dir)]
