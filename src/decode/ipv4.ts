@@ -55,7 +55,10 @@ const OPT = {
   LSRR: 131,
   SSRR: 137,
   ROUTER_ALERT: 148,
+  TRACEROUTE: 82,
 } as const;
+/** RFC 1393 traceroute option: type, length, ID, outbound and return hop counts, originator. */
+const TRACEROUTE_LEN = 12;
 
 const OPTION_NAMES: Record<number, string> = {
   0: "End of Options List",
@@ -113,12 +116,15 @@ export function decodeIpv4Options(f: Frame, off: number, end: number, layer: str
     };
     const dataOff = i + 2;
     const optEnd = i + len;
+    // An option whose length its type does not allow ends the option walk (as in tshark).
+    let stop = false;
     switch (type) {
       case OPT.RECORD_ROUTE:
       case OPT.LSRR:
       case OPT.SSRR: {
         if (len < 3) {
           f.fault(layer, `option ${type} length ${len} is invalid`, i + 1);
+          stop = true;
           break;
         }
         if ((len - 3) % 4 !== 0) {
@@ -141,6 +147,7 @@ export function decodeIpv4Options(f: Frame, off: number, end: number, layer: str
       case OPT.TIMESTAMP: {
         if (len < 4) {
           f.fault(layer, `option ${type} length ${len} is invalid`, i + 1);
+          stop = true;
           break;
         }
         o.Pointer = b[dataOff];
@@ -158,12 +165,22 @@ export function decodeIpv4Options(f: Frame, off: number, end: number, layer: str
       }
       case OPT.ROUTER_ALERT:
         if (len === 4) o.Value = (b[dataOff] << 8) | b[dataOff + 1];
-        else f.fault(layer, `router alert length ${len} is not 4`, i + 1);
+        else {
+          f.fault(layer, `router alert length ${len} is not 4`, i + 1);
+          stop = true;
+        }
+        break;
+      case OPT.TRACEROUTE:
+        if (len !== TRACEROUTE_LEN) {
+          f.fault(layer, `traceroute option length ${len} is not ${TRACEROUTE_LEN}`, i + 1);
+          stop = true;
+        } else o.Data = hex(b, dataOff, optEnd);
         break;
       default:
         if (len > 2) o.Data = hex(b, dataOff, optEnd);
     }
     out.push(o);
+    if (stop) break;
     i = optEnd;
   }
   return out;
