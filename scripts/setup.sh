@@ -7,7 +7,7 @@ export DEBIAN_FRONTEND=noninteractive
 need=()
 for pair in tshark:tshark editcap:wireshark-common tcpdump:tcpdump trafgen:netsniff-ng ip:iproute2 ss:iproute2 \
   tmux:tmux ping:iputils-ping setcap:libcap2-bin setpriv:util-linux python3:python3 \
-  clickhouse-server:clickhouse-server clickhouse-client:clickhouse-client npm:npm; do
+  npm:npm; do
   cmd=${pair%%:*}; pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
 done
@@ -15,6 +15,13 @@ if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}" >&2
   apt-get update -qq
   apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+# ClickHouse only serves one integration test, which skips with a message without it:
+# a failed install must not stop the setup.
+if ! command -v clickhouse-server >/dev/null 2>&1; then
+  echo "setup: installing clickhouse-server (optional)" >&2
+  { apt-get update -qq && apt-get install -y -qq clickhouse-server clickhouse-client >/dev/null; } ||
+    echo "setup: clickhouse-server could not be installed; its test will be skipped" >&2
 fi
 if ! command -v deno >/dev/null 2>&1 || ! deno --version 2>/dev/null | grep -q "^deno ${DENO_VERSION}"; then
   echo "setup: installing deno@${DENO_VERSION} from npm" >&2
