@@ -46,8 +46,8 @@ const TLV = {
   LOCATION: 0x0017,
 } as const;
 
-/** Capability bits of TLV 4, in bit order. */
-const CAPABILITY_NAMES = [
+/** Capability bits of TLV 4, in bit order (also the filter schema's names). */
+export const CAPABILITY_NAMES = [
   "Router",
   "Transparent_Bridge",
   "Source_Route_Bridge",

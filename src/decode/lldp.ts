@@ -65,7 +65,7 @@ const IPV6_LEN = 16;
 /** Longest ID value (subtype byte + 255) Wireshark accepts. */
 const MAX_ID_LEN = 256;
 
-const CAPABILITY_NAMES = [
+export const CAPABILITY_NAMES = [
   "Other",
   "Repeater",
   "Bridge",

@@ -7,6 +7,9 @@
  * Pseudo-attributes ("either direction"): `Address`, `Port`, ... match when the
  * Source_ or the Destination_ attribute matches; see {@link LayerSchema.either}.
  */
+import { CAPABILITY_NAMES as CDP_CAPABILITY_NAMES } from "../decode/cdp.ts";
+import { CAPABILITY_NAMES as LLDP_CAPABILITY_NAMES } from "../decode/lldp.ts";
+import { PACKET_TYPE_NAMES } from "../capture/source.ts";
 
 /** How the value of one attribute is matched (see docs/filters.md). */
 export type ValueKind =
@@ -109,36 +112,7 @@ const STP_FLAG_NAMES = [
   "Proposal",
   "Topology_Change",
 ] as const;
-const CDP_CAPABILITY_NAMES = [
-  "Router",
-  "Transparent_Bridge",
-  "Source_Route_Bridge",
-  "Switch",
-  "Host",
-  "IGMP_Capable",
-  "Repeater",
-  "VoIP_Phone",
-  "Remotely_Managed",
-  "CVTA_STP_Dispute",
-  "Two_Port_MAC_Relay",
-] as const;
-const LLDP_CAPABILITY_NAMES = [
-  "Other",
-  "Repeater",
-  "Bridge",
-  "WLAN_Access_Point",
-  "Router",
-  "Telephone",
-  "DOCSIS_Cable_Device",
-  "Station_Only",
-  "C_VLAN_Component",
-  "S_VLAN_Component",
-  "Two_Port_MAC_Relay",
-] as const;
-const PACKET_TYPE: ValueKind = {
-  kind: "enum",
-  values: ["host", "broadcast", "multicast", "otherhost", "outgoing"],
-};
+const PACKET_TYPE: ValueKind = { kind: "enum", values: PACKET_TYPE_NAMES };
 
 /** Every layer key a filter may use, with its attributes. */
 export const SCHEMA: Readonly<Record<string, LayerSchema>> = {

@@ -12,6 +12,7 @@ import type { Frame } from "../decode/frame.ts";
 import type { PacketRecord } from "../decode/record.ts";
 import type { FrameMeta } from "../capture/source.ts";
 import { ipv4, ipv6 } from "../decode/format.ts";
+import { timestampText } from "../decode/mod.ts";
 import {
   communityIdAt,
   icmpCounterpart,
@@ -469,8 +470,8 @@ export class FlowTable {
       Source_Port: icmp ? null : f.aPort,
       Destination_Address: fmt(this.#slab, f.slot * 32 + 16),
       Destination_Port: icmp ? null : f.bPort,
-      Start: tsText(f.firstSec, f.firstNsec),
-      End: tsText(f.lastSec, f.lastNsec),
+      Start: timestampText(f.firstSec, f.firstNsec),
+      End: timestampText(f.lastSec, f.lastNsec),
       Duration: Math.round(dur * 1e6) / 1e6,
       Originator_Packets: f.pkts0,
       Originator_Bytes: f.ip0,
@@ -564,9 +565,4 @@ function protoName(p: number): string {
     default:
       return String(p);
   }
-}
-
-function tsText(sec: number, nsec: number): string {
-  const n = String(nsec);
-  return sec + "." + "000000000".slice(n.length) + n;
 }
