@@ -22,17 +22,14 @@
  * src.close();
  * ```
  */
+import type { FrameSink, PacketSource, SourceControl, SourceStats } from "./source.ts";
 import {
   type FrameMeta,
-  type FrameSink,
   LINKTYPE_ETHERNET,
   LINKTYPE_LINUX_SLL,
   LINKTYPE_LINUX_SLL2,
   newFrameMeta,
-  type PacketSource,
-  type SourceControl,
-  type SourceStats,
-} from "./source.ts";
+} from "../decode/meta.ts";
 import { RuntimeFailure, UsageError } from "../errors.ts";
 import { nsecFraction, splitTimestamp, type Ticks } from "./timestamp.ts";
 

@@ -13,7 +13,7 @@
  * Setting NETMON_LIVE_RECVMMSG=1 in the environment skips the ring (tests, benchmarks).
  */
 import type { FrameSink, PacketSource, SourceControl, SourceStats } from "./source.ts";
-import { LINKTYPE_ETHERNET } from "./source.ts";
+import { LINKTYPE_ETHERNET } from "../decode/meta.ts";
 import type { Settings } from "../config/settings.ts";
 import type { Logger } from "../log/mod.ts";
 import { RuntimeFailure, UsageError } from "../errors.ts";

@@ -10,7 +10,7 @@
  * await w.close();
  * ```
  */
-import type { FrameMeta } from "./source.ts";
+import type { FrameMeta } from "../decode/meta.ts";
 import { RuntimeFailure, UsageError } from "../errors.ts";
 
 /** File header (24 bytes) and record header (16 bytes) offsets. */

@@ -38,7 +38,8 @@ import {
 } from "../../ffi/layout.ts";
 import { setIntOption } from "./packet_socket.ts";
 import { type ReaderTarget, socketError } from "./ring.ts";
-import { type FrameMeta, type FrameSink, newFrameMeta, type SourceControl } from "./source.ts";
+import type { FrameSink, SourceControl } from "./source.ts";
+import { type FrameMeta, newFrameMeta } from "../decode/meta.ts";
 
 /** Messages per recvmmsg call. */
 const BATCH = 64;

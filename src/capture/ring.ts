@@ -40,7 +40,8 @@ import {
   TPACKET_REQ3,
 } from "../../ffi/layout.ts";
 import { setIntOption } from "./packet_socket.ts";
-import { type FrameMeta, type FrameSink, newFrameMeta, type SourceControl } from "./source.ts";
+import type { FrameSink, SourceControl } from "./source.ts";
+import { type FrameMeta, newFrameMeta } from "../decode/meta.ts";
 
 /** Ring geometry: block size and count (frame size only satisfies the kernel's checks). */
 export interface RingGeometry {

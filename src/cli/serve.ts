@@ -4,7 +4,7 @@ import { intArg } from "./parse.ts";
 import { UsageError } from "../errors.ts";
 import { createLogger, type LogLevel } from "../log/mod.ts";
 import { resolveSettings } from "../config/load.ts";
-import { startServer } from "../submit/server.ts";
+import { startServer } from "../server/server.ts";
 
 /** Parses HOST:PORT, [V6]:PORT or PORT. */
 export function parseListen(v: string): { hostname: string; port: number } {

@@ -19,7 +19,7 @@ import {
   LINKTYPE_LINUX_SLL,
   LINKTYPE_LINUX_SLL2,
   PACKET_TYPE_NAMES,
-} from "../capture/source.ts";
+} from "./meta.ts";
 import { decodeSll, decodeSll2 } from "./sll.ts";
 import "./protocols.ts";
 

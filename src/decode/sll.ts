@@ -16,7 +16,7 @@ import { dispatch, ETHERTYPE } from "./registry.ts";
 import { LAYER } from "./record.ts";
 import { decodeLlc } from "./llc.ts";
 import { MIN_ETHERTYPE } from "./ethernet_types.ts";
-import { PACKET_TYPE_NAMES } from "../capture/source.ts";
+import { PACKET_TYPE_NAMES } from "./meta.ts";
 
 /** SLL v1 field offsets. */
 const SLL = { PKT_TYPE: 0, ARPHRD: 2, ADDR_LEN: 4, ADDR: 6, PROTOCOL: 14 } as const;

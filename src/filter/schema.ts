@@ -9,7 +9,7 @@
  */
 import { CAPABILITY_NAMES as CDP_CAPABILITY_NAMES } from "../decode/cdp.ts";
 import { CAPABILITY_NAMES as LLDP_CAPABILITY_NAMES } from "../decode/lldp.ts";
-import { PACKET_TYPE_NAMES } from "../capture/source.ts";
+import { PACKET_TYPE_NAMES } from "../decode/meta.ts";
 
 /** How the value of one attribute is matched (see docs/filters.md). */
 export type ValueKind =

@@ -5,7 +5,7 @@
  */
 import type { Frame } from "../decode/frame.ts";
 import type { PacketRecord } from "../decode/record.ts";
-import type { FrameMeta } from "../capture/source.ts";
+import type { FrameMeta } from "../decode/meta.ts";
 import type { Settings } from "../config/settings.ts";
 import { FlowTable } from "./tracker.ts";
 

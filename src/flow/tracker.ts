@@ -10,7 +10,7 @@
  */
 import type { Frame } from "../decode/frame.ts";
 import type { PacketRecord } from "../decode/record.ts";
-import type { FrameMeta } from "../capture/source.ts";
+import type { FrameMeta } from "../decode/meta.ts";
 import { ipv4, ipv6 } from "../decode/format.ts";
 import { timestampText } from "../decode/mod.ts";
 import {

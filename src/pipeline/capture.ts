@@ -8,7 +8,8 @@
  */
 import { decodeFrame, newDecoder } from "../decode/mod.ts";
 import type { PacketRecord } from "../decode/record.ts";
-import type { FrameMeta, PacketSource, SourceControl } from "../capture/source.ts";
+import type { PacketSource, SourceControl } from "../capture/source.ts";
+import type { FrameMeta } from "../decode/meta.ts";
 import { openCaptureFile } from "../capture/file.ts";
 import { openLive } from "../capture/live.ts";
 import { createPcapWriter, type FrameWriter } from "../capture/pcap_writer.ts";

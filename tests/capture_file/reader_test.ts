@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { openCaptureFile } from "../../src/capture/file.ts";
-import type { FrameMeta } from "../../src/capture/source.ts";
+import type { FrameMeta } from "../../src/decode/meta.ts";
 import { RuntimeFailure, UsageError } from "../../src/errors.ts";
 import { decodeFile } from "../helpers/decode_file.ts";
 import { HAVE_TSHARK, tsharkFields } from "../helpers/tshark.ts";

@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { openCaptureFile } from "../../src/capture/file.ts";
-import type { FrameMeta } from "../../src/capture/source.ts";
+import type { FrameMeta } from "../../src/decode/meta.ts";
 import { decodeFrame, newDecoder } from "../../src/decode/mod.ts";
 import { HAVE_TSHARK, tsharkFields } from "../helpers/tshark.ts";
 import { PCAPS } from "../helpers/run.ts";

@@ -186,7 +186,7 @@ Deno.test({
 Deno.test("the user-space guard flags the same frames, and what the BPF cannot see", async () => {
   // Needs netmon's IPv4/IPv6/TCP decoders (they fill Frame.sum).
   const { decodeFrame, newDecoder } = await import("../../src/decode/mod.ts");
-  const { newFrameMeta } = await import("../../src/capture/source.ts");
+  const { newFrameMeta } = await import("../../src/decode/meta.ts");
   const ex = selfExclusionFor(SERVER);
   const dec = newDecoder();
   const meta = newFrameMeta();

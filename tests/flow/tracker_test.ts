@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { type FlowOptions, FlowTable } from "../../src/flow/tracker.ts";
 import { Frame } from "../../src/decode/frame.ts";
-import { type FrameMeta, newFrameMeta } from "../../src/capture/source.ts";
+import { type FrameMeta, newFrameMeta } from "../../src/decode/meta.ts";
 import type { PacketRecord } from "../../src/decode/record.ts";
 
 const OPTS: FlowOptions = {

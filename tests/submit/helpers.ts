@@ -1,6 +1,6 @@
 /** Helpers for the shipping tests: synthetic captures, `netmon serve` as a subprocess, checks. */
 import { MAIN } from "../helpers/run.ts";
-import type { ServerStats } from "../../src/submit/server.ts";
+import type { ServerStats } from "../../src/server/server.ts";
 
 /**
  * Writes a classic pcap of `n` Ethernet/IPv4/UDP frames, 10.0.x.y -> 10.1.0.1, with

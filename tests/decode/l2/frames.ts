@@ -4,7 +4,7 @@
  */
 import { decodeFrame, newDecoder } from "../../../src/decode/mod.ts";
 import type { PacketRecord } from "../../../src/decode/record.ts";
-import { newFrameMeta } from "../../../src/capture/source.ts";
+import { newFrameMeta } from "../../../src/decode/meta.ts";
 
 /** Width of the offset column and of the 16 hex bytes in a `tshark -x` line. */
 const DUMP_OFFSET_COLS = 6;

@@ -6,7 +6,7 @@
  */
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import { decodeFrame, type Frame, newDecoder } from "../../../src/decode/mod.ts";
-import { newFrameMeta } from "../../../src/capture/source.ts";
+import { newFrameMeta } from "../../../src/decode/meta.ts";
 import type { PacketRecord } from "../../../src/decode/record.ts";
 import { finish, onesSum, pseudo6 } from "../../../src/decode/checksum.ts";
 import { ipv6 } from "../../../src/decode/format.ts";

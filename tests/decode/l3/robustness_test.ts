@@ -10,7 +10,7 @@
  */
 import { deepStrictEqual, ok } from "node:assert/strict";
 import { openCaptureFile } from "../../../src/capture/file.ts";
-import { type FrameMeta, newFrameMeta } from "../../../src/capture/source.ts";
+import { type FrameMeta, newFrameMeta } from "../../../src/decode/meta.ts";
 import { decodeFrame, newDecoder } from "../../../src/decode/mod.ts";
 import type { PacketRecord } from "../../../src/decode/record.ts";
 import { FIXTURES, PCAPS } from "../../helpers/run.ts";

@@ -1,6 +1,6 @@
 /** `netmon serve` as a subprocess: dedup, status codes, token, stats, paging, durability. */
 import assert from "node:assert/strict";
-import { ServeProcess } from "./helpers.ts";
+import { ServeProcess } from "../submit/helpers.ts";
 import { parseListen } from "../../src/cli/serve.ts";
 import { runNetmon } from "../helpers/run.ts";
 
