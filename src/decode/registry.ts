@@ -25,6 +25,10 @@ export const IP_PROTO = table("IP protocol", 0);
 export const LLC_SAP = table("LLC SAP", 2);
 /** SNAP, keyed by snapKey(OUI, Protocol_ID) from llc.ts (OUI * 65536 + PID: `<<` overflows). OUI 0 means an EtherType and goes through ETHERTYPE. */
 export const SNAP = table("SNAP", 0);
+/** UDP ports of the protocols carried over UDP (tunnels, application layers). */
+export const UDP_PORT = table("UDP port", 0);
+/** TCP ports of the protocols carried over TCP. */
+export const TCP_PORT = table("TCP port", 0);
 
 export function register(t: Table, value: number, dec: Decoder): void {
   t.map.set(value, dec);
@@ -41,4 +45,29 @@ export function dispatch(t: Table, value: number, f: Frame, off: number, end: nu
     ? "0x" + value.toString(16).padStart(t.hexDigits, "0")
     : String(value);
   f.rest(off, end, `${t.name} ${shown}`);
+}
+
+/**
+ * Runs the decoder registered for one of a transport's ports, the lower port first (as
+ * Wireshark's `decode_udp_ports`/`decode_tcp_ports` try them), or records the bytes as
+ * plain Payload (no Unknown_Protocol note: unregistered ports are ordinary data).
+ */
+export function dispatchPort(
+  t: Table,
+  srcPort: number,
+  dstPort: number,
+  f: Frame,
+  off: number,
+  end: number,
+): void {
+  if (t.map.size > 0) {
+    const lo = srcPort < dstPort ? srcPort : dstPort;
+    const hi = srcPort < dstPort ? dstPort : srcPort;
+    const dec = (lo !== 0 ? t.map.get(lo) : undefined) ?? (hi !== 0 ? t.map.get(hi) : undefined);
+    if (dec !== undefined) {
+      f.call(dec, off, end);
+      return;
+    }
+  }
+  f.rest(off, end);
 }

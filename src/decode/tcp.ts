@@ -9,7 +9,7 @@
  * Malformed or cut headers and options keep what tshark would show (docs/decoders-l3.md).
  */
 import type { Frame } from "./frame.ts";
-import { IP_PROTO, register } from "./registry.ts";
+import { dispatchPort, IP_PROTO, register, TCP_PORT } from "./registry.ts";
 import { LAYER, type Layer } from "./record.ts";
 import { hex } from "./format.ts";
 import { upperChecksum } from "./checksum.ts";
@@ -352,7 +352,7 @@ export function decodeTcp(f: Frame, off: number, end: number): void {
   attrs.Checksum_Status = upperChecksum(f, off, end, IP_PROTO_TCP);
   if (hlen > TCP_HEADER_LEN) attrs.Options = decodeTcpOptions(f, off + OFF.OPTIONS, off + hlen);
   if (!f.has(off, hlen)) return; // decodeTcpOptions recorded the truncation
-  if (payload > 0) f.rest(off + hlen, end);
+  if (payload > 0) dispatchPort(TCP_PORT, srcPort, dstPort, f, off + hlen, end);
 }
 
 register(IP_PROTO, IP_PROTO_TCP, decodeTcp);
