@@ -47,3 +47,50 @@ Deno.test("parseIp() reads IPv6 with :: and embedded IPv4", () => {
   assert.deepEqual([...parseIp("::ffff:1.2.3.4").slice(10)], [0xff, 0xff, 1, 2, 3, 4]);
   assert.throws(() => parseIp("1.2.3"));
 });
+
+interface TsharkVector {
+  frame: number;
+  proto: number;
+  saddr: string;
+  daddr: string;
+  sport?: number;
+  dport?: number;
+  type?: number;
+  code?: number;
+  tshark_seed0: string;
+  tshark_seed1: string;
+}
+
+// fixtures/flow/community_id.pcap's frames (scapy) with tshark 4.0's own Community ID
+// for seeds 0 and 1 (fixtures/flow/make_community_id.py): one-way ICMP/ICMPv6 messages
+// from the higher address to the lower (never reordered), two-way types the same way
+// (reordered), equal addresses ordered by port, SCTP ports, address-only protocols.
+// Frame 16 is left out: a router advertisement (ICMP 9) is one-way in the
+// specification's reference implementation, and tshark maps it to 10.
+const TSHARK_VECTORS: TsharkVector[] = JSON.parse(
+  Deno.readTextFileSync(new URL("community_id_tshark.json", ROOT)),
+);
+
+for (const seed of [0, 1] as const) {
+  Deno.test(`communityIdV1() matches tshark's communityid on the crafted frames (seed ${seed})`, () => {
+    const wrong: string[] = [];
+    let oneWayHigher = 0;
+    for (const v of TSHARK_VECTORS) {
+      if (v.frame === 16) continue;
+      const icmp = v.type !== undefined;
+      const got = communityIdV1(
+        parseIp(v.saddr),
+        parseIp(v.daddr),
+        v.proto,
+        (icmp ? v.type : v.sport) ?? 0,
+        (icmp ? v.code : v.dport) ?? 0,
+        seed,
+      );
+      const want = seed === 0 ? v.tshark_seed0 : v.tshark_seed1;
+      if (got !== want) wrong.push(`frame ${v.frame}: ${got}, tshark ${want}`);
+      if (icmp && v.saddr > v.daddr && [3, 11, 5, 12, 4, 1, 2].includes(v.type!)) oneWayHigher++;
+    }
+    assert.ok(oneWayHigher >= 8, "one-way ICMP from the higher address");
+    assert.deepEqual(wrong, []);
+  });
+}
