@@ -188,12 +188,20 @@ Deno.test({
       assert.ok(mine("IPv4").includes("198.51.100.0/24 10.200.1.2 va 7"));
       assert.ok(mine("IPv6").includes("2001:db8:1::/48 fd00:200::2 va 9"));
 
+      // Neighbours: the IPv4 entries `ip neigh` shows (address, MAC, device, permanent).
       const arp = await procJson(h.pid, "arp");
+      const neigh = (JSON.parse(h.inNs("ip -j -4 neigh show")) as Record<string, unknown>[])
+        .filter((n) => n.lladdr !== undefined);
+      assert.ok(neigh.length > 0, "ip neigh lists the namespace's neighbour");
       assert.deepEqual(
-        arp.rows.map((x) => `${x.IP_Address} ${x.HW_Address} ${x.Device}`),
-        ["10.200.1.2 02:00:00:00:00:02 va"],
+        sorted(arp.rows.map((x) => `${x.IP_Address} ${x.HW_Address} ${x.Device}`)),
+        sorted(neigh.map((n) => `${n.dst} ${n.lladdr} ${n.dev}`)),
       );
-      assert.deepEqual(arp.rows[0].Flag_Names, ["complete", "permanent"]);
+      for (const n of neigh) {
+        const row = arp.rows.find((x) => x.IP_Address === n.dst)!;
+        const permanent = (n.state as string[]).includes("PERMANENT");
+        assert.equal((row.Flag_Names as string[]).includes("permanent"), permanent, String(n.dst));
+      }
     } finally {
       await h.close();
     }
