@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { FIXTURES } from "../helpers/run.ts";
-import { HAVE_TSHARK } from "../helpers/tshark.ts";
+
 import {
   chainProtocol,
   ipLayers,
@@ -17,6 +17,7 @@ import {
 } from "./community_ids.ts";
 import { communityIdV1, parseIp } from "../../src/flow/community_id.ts";
 import type { DecodeError, PacketRecord } from "../../src/decode/record.ts";
+import { gated, NEEDS_TSHARK } from "../helpers/skip.ts";
 
 type L = Record<string, unknown>;
 
@@ -131,9 +132,9 @@ function fixtureCaptures(): string[] {
   return out.sort();
 }
 
-Deno.test({
+Deno.test(gated({
   name: "per-packet Community ID agrees with tshark's on every fixture frame, or is explained",
-  ignore: !HAVE_TSHARK,
+  needs: NEEDS_TSHARK,
   fn: async () => {
     const unexplained: string[] = [];
     const counts = new Map<string, number>();
@@ -162,7 +163,7 @@ Deno.test({
     for (const [why, n] of counts) console.log(`  ${n}  ${why}`);
     assert.deepEqual(unexplained, []);
   },
-});
+}));
 
 Deno.test("every flow's protocol number is one its packets' IP header chain names", async () => {
   // A chain cut inside an extension header must not leave the flow without a protocol

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { runNetmon, skipUnless } from "../helpers/run.ts";
 import { startHolder } from "./netns.ts";
+import { gated } from "../helpers/skip.ts";
 
 const skip = skipUnless({ root: true, tools: ["ip", "ss", "python3"] });
 
@@ -107,10 +108,10 @@ function compareSockets(rows: Row[], ss: SsRow[], pid: number, label: string): v
   assert.deepEqual(sorted(own.map(key)), sorted(ssOwn.map((s) => s.key)));
 }
 
-Deno.test({
+Deno.test(gated({
   name:
     "netmon proc --once --json lists the sockets ss attributes to the pid, routes and neighbours ip shows",
-  ignore: skip !== null,
+  needs: skip,
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
@@ -206,4 +207,4 @@ Deno.test({
       await h.close();
     }
   },
-});
+}));

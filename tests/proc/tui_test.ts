@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { MAIN, run, skipUnless, uniq } from "../helpers/run.ts";
 import { startHolder } from "./netns.ts";
+import { gated } from "../helpers/skip.ts";
 
 const skip = skipUnless({ root: true, tools: ["tmux", "ip", "python3"] });
 
@@ -94,9 +95,9 @@ async function assertRestored(t: Tmux, exit: number): Promise<void> {
   assert.equal(after, before, "stty settings restored");
 }
 
-Deno.test({
+Deno.test(gated({
   name: "tmux: tabs by keys, `set 1` on the command line, Ctrl+D exits 0 and restores the terminal",
-  ignore: skip !== null,
+  needs: skip,
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
@@ -154,11 +155,11 @@ Deno.test({
       await h.close();
     }
   },
-});
+}));
 
-Deno.test({
+Deno.test(gated({
   name: "tmux: the watched process exits -> the view says so, exits 1, terminal restored",
-  ignore: skip !== null,
+  needs: skip,
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
@@ -181,11 +182,11 @@ Deno.test({
       await t.close();
     }
   },
-});
+}));
 
-Deno.test({
+Deno.test(gated({
   name: "tmux: q quits with 0; SIGTERM while the view runs restores the terminal (exit 143)",
-  ignore: skip !== null,
+  needs: skip,
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
@@ -211,4 +212,4 @@ Deno.test({
       await t.close();
     }
   },
-});
+}));

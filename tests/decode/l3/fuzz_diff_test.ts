@@ -9,9 +9,10 @@
  */
 import { deepStrictEqual } from "node:assert/strict";
 import { openCaptureFile } from "../../../src/capture/file.ts";
-import { HAVE_TSHARK } from "../../helpers/tshark.ts";
+
 import { compare } from "./tshark_compare.ts";
 import { FIXTURES } from "../../helpers/run.ts";
+import { gated, NEEDS_TSHARK } from "../../helpers/skip.ts";
 
 const FRAMES = 2000;
 const SEED = 0x13579bdf;
@@ -157,9 +158,9 @@ function corruptedCapture(frames: Uint8Array[], n: number, seed: number): Uint8A
   return new Uint8Array(out);
 }
 
-Deno.test({
+Deno.test(gated({
   name: "corrupted IP frames decode like tshark dissects them (every difference explained)",
-  ignore: !HAVE_TSHARK,
+  needs: NEEDS_TSHARK,
   fn: async () => {
     const path = Deno.env.get("L3_FUZZ_KEEP") ?? await Deno.makeTempFile({ suffix: ".pcap" });
     try {
@@ -185,4 +186,4 @@ Deno.test({
       if (!Deno.env.get("L3_FUZZ_KEEP")) await Deno.remove(path);
     }
   },
-});
+}));
