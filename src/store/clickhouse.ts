@@ -491,24 +491,24 @@ export class ClickHouseStore implements Store {
   async agents(): Promise<AgentRow[]> {
     const db = this.o.database;
     const rows = await this.select(
-      `SELECT Agent_ID, argMax(Host_Name, Last_Seen) AS Host_Name, argMax(Run_ID, Last_Seen) AS Run_ID,
-        intDiv(min(First_Seen), 1000000) AS First_Seen, intDiv(max(Last_Seen), 1000000) AS Last_Seen,
-        sum(Records) AS Records, sum(Batches) AS Batches, argMax(Kernel_Drops, Last_Seen) AS Kernel_Drops,
-        argMax(Queue_Drops, Last_Seen) AS Queue_Drops, argMax(Spool_Records, Last_Seen) AS Spool_Records
-        FROM ${db}.agents GROUP BY Agent_ID ORDER BY Agent_ID`,
+      `SELECT Agent_ID AS id, argMax(Host_Name, Last_Seen) AS h, argMax(Run_ID, Last_Seen) AS r,
+        intDiv(min(First_Seen), 1000000) AS f, intDiv(max(Last_Seen), 1000000) AS l,
+        sum(Records) AS n, sum(Batches) AS b, argMax(Kernel_Drops, Last_Seen) AS kd,
+        argMax(Queue_Drops, Last_Seen) AS qd, argMax(Spool_Records, Last_Seen) AS sr
+        FROM ${db}.agents GROUP BY Agent_ID ORDER BY id`,
       { maxRows: 100_000, timeoutMs: 10_000 },
     );
     return rows.map((r) => ({
-      Agent_ID: String(r.Agent_ID),
-      Host_Name: String(r.Host_Name),
-      Run_ID: String(r.Run_ID),
-      First_Seen: Number(r.First_Seen),
-      Last_Seen: Number(r.Last_Seen),
-      Records: Number(r.Records),
-      Batches: Number(r.Batches),
-      Kernel_Drops: Number(r.Kernel_Drops),
-      Queue_Drops: Number(r.Queue_Drops),
-      Spool_Records: Number(r.Spool_Records),
+      Agent_ID: String(r.id),
+      Host_Name: String(r.h),
+      Run_ID: String(r.r),
+      First_Seen: Number(r.f),
+      Last_Seen: Number(r.l),
+      Records: Number(r.n),
+      Batches: Number(r.b),
+      Kernel_Drops: Number(r.kd),
+      Queue_Drops: Number(r.qd),
+      Spool_Records: Number(r.sr),
     }));
   }
 
