@@ -169,6 +169,9 @@ class QueryWorker {
   private worker: Worker;
   private pending = new Map<number, Pending>();
   private nextId = 1;
+  /** Jobs waiting for the thread to start (its time limit starts when it is sent). */
+  private waiting: (() => void)[] = [];
+  private ready = false;
   busy = 0;
 
   constructor(private readonly path: string) {
@@ -177,8 +180,20 @@ class QueryWorker {
 
   private spawn(): Worker {
     const w = new Worker(new URL("./sqlite_worker.ts", import.meta.url).href, { type: "module" });
+    this.ready = false;
     w.onmessage = (ev: MessageEvent) => {
-      const m = ev.data as { id: number; rows?: SqlRow[]; error?: string; limit?: boolean };
+      const m = ev.data as {
+        id: number;
+        rows?: SqlRow[];
+        error?: string;
+        limit?: boolean;
+        ready?: boolean;
+      };
+      if (m.ready) {
+        this.ready = true;
+        for (const go of this.waiting.splice(0)) go();
+        return;
+      }
       const p = this.pending.get(m.id);
       if (p === undefined) return;
       this.pending.delete(m.id);
@@ -206,10 +221,13 @@ class QueryWorker {
     this.pending.clear();
   }
 
-  run(sql: string, o: SelectOptions): Promise<SqlRow[]> {
+  async run(sql: string, o: SelectOptions): Promise<SqlRow[]> {
+    this.busy++;
+    if (!this.ready) await new Promise<void>((r) => this.waiting.push(r));
+    this.busy--;
     const id = this.nextId++;
     this.busy++;
-    return new Promise((resolve, reject) => {
+    return await new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         // The query is still running in the worker: only ending the thread stops it.
         this.pending.delete(id);

@@ -66,6 +66,7 @@ port.onmessage = (ev: MessageEvent) => {
     } catch (e) {
       console.error(`netmon: query thread cannot open ${m.open}: ${(e as Error).message}`);
     }
+    port.postMessage({ ready: true });
     return;
   }
   const j = m as Job;
