@@ -9,6 +9,7 @@ import type {
   HealthAnswer,
   SchemaAnswer,
   StatsAnswer,
+  StatsServer,
   TableName,
 } from "../query/api.ts";
 import { METRIC_NAMES, TABLES } from "../query/api.ts";
@@ -26,17 +27,7 @@ import { QueryLimitError, type Store } from "../store/store.ts";
 import type { Logger } from "../log/mod.ts";
 
 /** Server counters since start (ingest side), merged into /api/stats. */
-export interface ServerCounters {
-  records: number;
-  batches: number;
-  duplicate_batches: number;
-  rejected_batches: number;
-  mismatched_keys: number;
-  too_large: number;
-  unauthorized: number;
-  unavailable: number;
-  bytes: number;
-}
+export type ServerCounters = StatsServer;
 
 export function json(
   status: number,
