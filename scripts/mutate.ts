@@ -25,7 +25,11 @@ interface Module {
 export const MODULES: Record<string, Module> = {
   "filter-compile": {
     mutate: ["src/filter/compile.ts"],
-    tests: ["tests/filter/match_test.ts", "tests/filter/errors_test.ts", "tests/filter/cidr_test.ts"],
+    tests: [
+      "tests/filter/match_test.ts",
+      "tests/filter/errors_test.ts",
+      "tests/filter/cidr_test.ts",
+    ],
   },
   checksum: {
     mutate: ["src/decode/checksum.ts"],
@@ -41,7 +45,11 @@ export const MODULES: Record<string, Module> = {
   },
   "config-precedence": {
     mutate: ["src/config/load.ts"],
-    tests: ["tests/config/load_test.ts", "tests/config/precedence_test.ts", "tests/config/defaults_test.ts"],
+    tests: [
+      "tests/config/load_test.ts",
+      "tests/config/resolve_test.ts",
+      "tests/config/defaults_test.ts",
+    ],
   },
   spool: {
     mutate: ["src/submit/spool.ts"],
@@ -131,9 +139,9 @@ if (import.meta.main) {
     lines.push(
       `${name.padEnd(18)} ${String(s.total).padStart(5)} mutants  ${
         String(s.killed).padStart(5)
-      } killed  ${String(s.survived).padStart(4)} survived  ${
-        pct.toFixed(1).padStart(5)
-      }%  (${Math.round((Date.now() - started) / 1000)} s)`,
+      } killed  ${String(s.survived).padStart(4)} survived  ${pct.toFixed(1).padStart(5)}%  (${
+        Math.round((Date.now() - started) / 1000)
+      } s)`,
     );
   }
   console.log("\nmutation score (killed / (killed + survived)):");
