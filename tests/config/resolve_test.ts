@@ -20,7 +20,7 @@ Deno.test("resolveSettings(): flag > env > file > default, setting by setting, w
     Deno.env.set("NETMON_INTERFACE", "");
     const r = await resolveSettings({ serverUrl: "http://flag/", snaplen: undefined }, ini);
     assert.equal(r.settings.serverUrl, "http://flag/");
-    assert.equal(r.sources.serverUrl, "flag");
+    assert.deepEqual([r.sources.serverUrl, r.origins.serverUrl], ["flag", "flag"]);
     assert.equal(r.settings.logLevel, "warn");
     assert.deepEqual([r.sources.logLevel, r.origins.logLevel], ["env", "NETMON_LOG_LEVEL"]);
     assert.equal(r.settings.snaplen, 128, "a flag left undefined is not given");
