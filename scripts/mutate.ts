@@ -49,6 +49,7 @@ export const MODULES: Record<string, Module> = {
       "tests/config/load_test.ts",
       "tests/config/resolve_test.ts",
       "tests/config/defaults_test.ts",
+      "tests/config/values_test.ts",
     ],
   },
   spool: {
