@@ -362,6 +362,7 @@ export function decodeIpv4(f: Frame, off: number, end: number): void {
   }
 
   const s = f.sum;
+  s.newIp();
   s.ipVersion = 4;
   s.srcAddrOff = off + OFF.SRC;
   s.dstAddrOff = dstOff;
@@ -398,4 +399,3 @@ export function decodeIpv4(f: Frame, off: number, end: number): void {
 }
 
 register(ETHERTYPE, ETHERTYPE_IPV4, decodeIpv4);
-register(IP_PROTO, IP_PROTO_IPV4, decodeIpv4);

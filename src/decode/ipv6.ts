@@ -360,6 +360,7 @@ export function decodeIpv6(f: Frame, off: number, end: number): void {
     pktEnd = end;
   }
   const s = f.sum;
+  s.newIp();
   s.ipVersion = 6;
   s.srcAddrOff = off + OFF.SRC;
   s.dstAddrOff = off + OFF.DST;
@@ -468,4 +469,3 @@ export function decodeIpv6(f: Frame, off: number, end: number): void {
 }
 
 register(ETHERTYPE, ETHERTYPE_IPV6, decodeIpv6);
-register(IP_PROTO, IP_PROTO_IPV6, decodeIpv6);
