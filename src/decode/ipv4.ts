@@ -382,8 +382,26 @@ export function decodeIpv4(f: Frame, off: number, end: number): void {
       Length: pktEnd - off - hlen,
       More_Fragments: (ff & FLAG_MF) !== 0,
     };
-    const key = datagramKey(b, 4, s.vlanId, off + OFF.SRC, dstOff, attrs.Identification as number, proto);
-    const r = f.reassembly.add(f, name, key, fragOffset * 8, off + hlen, pktEnd - off - hlen, (ff & FLAG_MF) !== 0, false, note);
+    const key = datagramKey(
+      b,
+      4,
+      s.vlanId,
+      off + OFF.SRC,
+      dstOff,
+      attrs.Identification as number,
+      proto,
+    );
+    const r = f.reassembly.add(
+      f,
+      name,
+      key,
+      fragOffset * 8,
+      off + hlen,
+      pktEnd - off - hlen,
+      (ff & FLAG_MF) !== 0,
+      false,
+      note,
+    );
     if (r.kind === "held") {
       f.layer(LAYER_FRAGMENT, note);
       s.fragment = true;

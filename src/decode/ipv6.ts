@@ -455,7 +455,17 @@ export function decodeIpv6(f: Frame, off: number, end: number): void {
             More_Fragments: more,
           };
           const key = datagramKey(b, 6, s.vlanId, off + OFF.SRC, off + OFF.DST, id, -1);
-          const r = f.reassembly.add(f, name, key, fragOff * 8, hEnd, pktEnd - hEnd, more, true, note);
+          const r = f.reassembly.add(
+            f,
+            name,
+            key,
+            fragOff * 8,
+            hEnd,
+            pktEnd - hEnd,
+            more,
+            true,
+            note,
+          );
           if (r.kind === "held") {
             f.layer(LAYER_FRAGMENT, note);
             s.fragment = true;

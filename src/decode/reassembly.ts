@@ -223,7 +223,9 @@ export class Reassembler {
         layer,
         same
           ? `fragment overlaps bytes ${lo}-${hi - 1} held already`
-          : `fragment overlaps bytes ${lo}-${hi - 1} held already with different data (the held bytes are kept)`,
+          : `fragment overlaps bytes ${lo}-${
+            hi - 1
+          } held already with different data (the held bytes are kept)`,
         dataOff,
       );
     }
