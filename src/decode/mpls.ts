@@ -6,10 +6,11 @@
  * What follows the bottom of the stack is chosen as Wireshark 4.0 does (packet-mpls.c,
  * BCP 4928 / RFC 4385): label 13 (GAL) or a first nibble of 1 is a PW associated channel
  * header (version, channel type); 4 is IPv4, 6 is IPv6; 0 is an Ethernet pseudowire,
- * with or without a control word. Wireshark tells those two apart by whether both MAC
- * addresses have a known vendor prefix, which needs its vendor database; netmon looks at
- * the EtherType instead: a control word is assumed unless the frame read without one has
- * a common EtherType where the frame read with one has none. Anything else is Payload.
+ * with or without a control word. Wireshark reads it without one when both MAC
+ * addresses have a vendor prefix its database knows; netmon has no vendor database and
+ * takes "globally administered unicast" (the two low bits of the first byte clear) as
+ * known, which agrees with it for the usual locally administered and Xerox-block cases.
+ * Anything else is Payload.
  */
 import type { Frame } from "./frame.ts";
 import { ETHERTYPE, IP_PROTO, register } from "./registry.ts";
@@ -28,11 +29,13 @@ export const UDP_PORT_MPLS = 6635;
 const LABEL_GAL = 13;
 const ENTRY_LEN = 4;
 const CW_LEN = 4;
-/** EtherTypes that make an Ethernet header after the stack believable. */
-const COMMON_ETHERTYPES = new Set([0x0800, 0x86dd, 0x0806, 0x8100, 0x88a8, 0x8847, 0x8848]);
-
-function likelyEthernet(f: Frame, off: number, end: number): boolean {
-  return off + 14 <= end && f.has(off, 14) && COMMON_ETHERTYPES.has(u16(f.bytes, off + 12));
+/**
+ * Wireshark's test for an Ethernet pseudowire without a control word: 14 bytes or more,
+ * and both addresses with a vendor prefix it knows (here: globally administered unicast).
+ */
+function looksLikePlainEthernet(f: Frame, off: number, end: number): boolean {
+  const b = f.bytes;
+  return off + 14 <= end && f.has(off, 12) && (b[off] & 3) === 0 && (b[off + 6] & 3) === 0;
 }
 
 function decodeStack(f: Frame, off: number, end: number, type: TunnelType): void {
@@ -77,7 +80,7 @@ function decodeStack(f: Frame, off: number, end: number, type: TunnelType): void
     m.Payload_Type = "IPv6";
     f.call(decodeIpv6, p, end);
   } else if (nibble === 0) {
-    const cw = likelyEthernet(f, p + CW_LEN, end) || !likelyEthernet(f, p, end);
+    const cw = !looksLikePlainEthernet(f, p, end);
     if (cw) {
       m.Payload_Type = "Ethernet with control word";
       if (!need(f, name, p, end, CW_LEN, "pseudowire control word")) return;
