@@ -75,7 +75,10 @@ function decodeErspan(f: Frame, off: number, end: number): void {
     }
   }
   tunnelLayer(f, "ERSPAN", { Session_ID: e.Session_ID });
-  if (p < end) f.call(decodeEthernet, p, end);
+  if (p >= end) return;
+  // Type III says what it mirrored: only frame type 0 is an Ethernet frame (Wireshark alike).
+  if (version === 2 && e.Frame_Type !== 0) f.rest(p, end, `ERSPAN frame type ${e.Frame_Type}`);
+  else f.call(decodeEthernet, p, end);
 }
 
 registerGreType(GRE_ERSPAN_I_KEY, decodeErspanI);

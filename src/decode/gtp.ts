@@ -46,10 +46,11 @@ export function decodeGtpU(f: Frame, off: number, end: number): void {
   let p = off + HEADER_LEN;
   if ((flags & 7) !== 0) {
     if (!need(f, name, p, msgEnd, OPT_LEN, "GTP optional fields")) return;
-    g.Sequence_Number = u16(b, p);
-    g.N_PDU_Number = b[p + 2];
+    // The three fields are there when any flag is set; each is shown when its own is.
+    if ((flags & 2) !== 0) g.Sequence_Number = u16(b, p);
+    if ((flags & 1) !== 0) g.N_PDU_Number = b[p + 2];
     let next = b[p + 3];
-    g.Next_Extension_Header_Type = next;
+    if ((flags & 4) !== 0) g.Next_Extension_Header_Type = next;
     p += OPT_LEN;
     if ((flags & 4) !== 0 && next !== 0) {
       const exts: Layer[] = [];
@@ -63,8 +64,14 @@ export function decodeGtpU(f: Frame, off: number, end: number): void {
           return;
         }
         if (!need(f, name, p, msgEnd, len, "GTP extension header")) return;
-        exts.push({ Type: next, Length: len, Data: hex(b, p + 1, p + len - 1) });
-        next = b[p + len - 1];
+        const following = b[p + len - 1];
+        exts.push({
+          Type: next,
+          Length: len,
+          Data: hex(b, p + 1, p + len - 1),
+          Next_Type: following,
+        });
+        next = following;
         p += len;
       }
     }

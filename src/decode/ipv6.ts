@@ -496,7 +496,9 @@ export function decodeIpv6(f: Frame, off: number, end: number): void {
           }
         }
         if ((fragOff !== 0 || more) && !reassembled) fragmented = true;
-        if (fragOff !== 0) {
+        // With reassembly on, a fragment it could not take (not all captured) is not
+        // decoded further, even the first one (Wireshark 4.0's IPv6 alike).
+        if (fragOff !== 0 || (more && f.reassembly !== null)) {
           s.fragment = true;
           s.ipProto = nh;
           setIpContext(f, true, pseudoDst);
