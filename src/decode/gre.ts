@@ -56,6 +56,9 @@ export function decodeGre(f: Frame, off: number, end: number): void {
   const fv = u16(b, off);
   const type = u16(b, off + 2);
   const version = fv & F.VERSION;
+  // Enhanced GRE (PPTP): the key is payload length and call id, an acknowledgment may
+  // follow; Wireshark reads it so for PPP with any version but 0.
+  const pptp = type === GRE_PPP && version !== 0;
   const g: Layer = {
     Flags_And_Version: fv,
     Flags: {
@@ -64,7 +67,7 @@ export function decodeGre(f: Frame, off: number, end: number): void {
       Key: (fv & F.KEY) !== 0,
       Sequence_Number: (fv & F.SEQUENCE) !== 0,
       Strict_Source_Route: (fv & F.STRICT_ROUTE) !== 0,
-      Acknowledgment: version === 1 && (fv & F.ACK) !== 0,
+      Acknowledgment: pptp && (fv & F.ACK) !== 0,
     },
     Recursion_Control: (fv & F.RECURSION) >> 8,
     Version: version,
@@ -85,7 +88,7 @@ export function decodeGre(f: Frame, off: number, end: number): void {
   let key = -1;
   if ((fv & F.KEY) !== 0) {
     if (!need(f, name, p, end, 4, "GRE key")) return;
-    if (version === 1) {
+    if (pptp) {
       g.Payload_Length = u16(b, p);
       g.Call_ID = u16(b, p + 2);
     } else {
@@ -103,7 +106,7 @@ export function decodeGre(f: Frame, off: number, end: number): void {
     g.Sequence_Number = u32(b, p);
     p += 4;
   }
-  if (version === 1 && (fv & F.ACK) !== 0) {
+  if (pptp && (fv & F.ACK) !== 0) {
     if (!need(f, name, p, end, 4, "GRE acknowledgment number")) return;
     g.Acknowledgment_Number = u32(b, p);
     p += 4;
@@ -139,7 +142,7 @@ export function decodeGre(f: Frame, off: number, end: number): void {
   }
   const tt: TunnelType | null = type === GRE_ERSPAN_II || type === GRE_ERSPAN_III
     ? null // the ERSPAN decoder adds its own summary, with the session id
-    : version === 1
+    : pptp
     ? "PPTP"
     : type === GRE_WCCP
     ? "WCCP"

@@ -17,6 +17,16 @@ const UDP_PORT_GTP_U = 2152;
 const HEADER_LEN = 8;
 const OPT_LEN = 4;
 const T_PDU = 0xff;
+/** GTPv1 message types Wireshark 4.0 dissects (others: not GTP). */
+const KNOWN_TYPES = new Set<number>();
+for (
+  const [lo, hi] of [[1, 7], [16, 37], [48, 62], [70, 70], [96, 105], [112, 121], [128, 129], [
+    240,
+    241,
+  ], [254, 255]]
+) {
+  for (let t = lo; t <= hi; t++) KNOWN_TYPES.add(t);
+}
 
 export function decodeGtpU(f: Frame, off: number, end: number): void {
   const b = f.bytes;
@@ -24,6 +34,16 @@ export function decodeGtpU(f: Frame, off: number, end: number): void {
   if (!need(f, name, off, end, HEADER_LEN, "GTP header")) return;
   const flags = b[off];
   const type = b[off + 1];
+  // Like Wireshark: GTP' (version 0) and GTPv2 are other protocols, and a message type
+  // it does not know means the datagram is not GTP at all.
+  if (flags >> 5 !== 1) {
+    f.rest(off, end, `GTP version ${flags >> 5}`);
+    return;
+  }
+  if (!KNOWN_TYPES.has(type)) {
+    f.rest(off, end);
+    return;
+  }
   const length = u16(b, off + 2);
   const teid = u32(b, off + 4);
   const g: Layer = {

@@ -375,7 +375,11 @@ export function decodeIpv4(f: Frame, off: number, end: number): void {
   setIpContext(f, fragmented, dstOff);
   let base = off;
   let whole = false;
-  if (fragmented && f.reassembly !== null && pktEnd <= f.capEnd && pktEnd > off + hlen) {
+  // Like Wireshark: only a fragment with all its bytes and a good header checksum is held.
+  if (
+    fragmented && f.reassembly !== null && pktEnd <= f.capEnd && pktEnd > off + hlen &&
+    attrs.Checksum_Status !== "bad"
+  ) {
     const note: Layer = {
       Identification: attrs.Identification,
       Offset: fragOffset * 8,

@@ -22,6 +22,11 @@ export function decodeL2tp(f: Frame, off: number, end: number): void {
   if (!need(f, name, off, end, 2, "L2TP header")) return;
   const flags = u16(b, off);
   const version = flags & 0x000f;
+  if (version !== 2 && version !== 3) {
+    // Not L2TP (Wireshark shows the datagram as data).
+    f.rest(off, end);
+    return;
+  }
   const l: Layer = {
     Flags: flags,
     Type: (flags & T) !== 0 ? 1 : 0,

@@ -23,7 +23,8 @@ export function decodeMacsec(f: Frame, off: number, end: number): void {
   const name = LAYER_MACSEC;
   if (!need(f, name, off, end, SECTAG_LEN, "SecTAG")) return;
   const tci = b[off];
-  const sl = b[off + 1] & 0x3f;
+  // The whole byte, as Wireshark shows it (the top two bits are reserved; 0-47 is a length).
+  const sl = b[off + 1];
   const scPresent = (tci & 0x20) !== 0;
   const encrypted = (tci & 0x08) !== 0;
   const changed = (tci & 0x04) !== 0;
@@ -53,6 +54,7 @@ export function decodeMacsec(f: Frame, off: number, end: number): void {
     return;
   }
   if (f.has(dataEnd, ICV_LEN)) m.ICV = hex(b, dataEnd, dataEnd + ICV_LEN);
+  else f.truncated(name, dataEnd);
   if (encrypted || changed) {
     f.rest(p, dataEnd, "MACsec encrypted data");
     return;

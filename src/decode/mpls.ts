@@ -35,7 +35,7 @@ const CW_LEN = 4;
  */
 function looksLikePlainEthernet(f: Frame, off: number, end: number): boolean {
   const b = f.bytes;
-  return off + 14 <= end && f.has(off, 12) && (b[off] & 3) === 0 && (b[off + 6] & 3) === 0;
+  return off + 14 <= end && (b[off] & 3) === 0 && (b[off + 6] & 3) === 0;
 }
 
 function decodeStack(f: Frame, off: number, end: number, type: TunnelType): void {
@@ -80,6 +80,11 @@ function decodeStack(f: Frame, off: number, end: number, type: TunnelType): void
     m.Payload_Type = "IPv6";
     f.call(decodeIpv6, p, end);
   } else if (nibble === 0) {
+    if (p + 14 <= end && !f.has(p, 7)) {
+      // The choice reads both addresses' first bytes: cut before them, it cannot be made.
+      f.truncated(name, p);
+      return;
+    }
     const cw = !looksLikePlainEthernet(f, p, end);
     if (cw) {
       m.Payload_Type = "Ethernet with control word";

@@ -29,7 +29,8 @@ export function decodeNsh(f: Frame, off: number, end: number): void {
   if (!need(f, name, off, end, BASE_LEN, "NSH header")) return;
   const w = u16(b, off);
   const words = w & 0x3f;
-  const mdType = b[off + 2] & 0x0f;
+  // The whole byte, as Wireshark 4.0 reads it (RFC 8300 leaves the high nibble unassigned).
+  const mdType = b[off + 2];
   const next = b[off + 3];
   const sp = u32(b, off + 4);
   const n: Layer = {

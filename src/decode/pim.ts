@@ -34,7 +34,8 @@ export function decodePim(f: Frame, off: number, end: number): void {
   };
   f.layer(name, p);
   const sumEnd = type === TYPE_REGISTER ? Math.min(end, off + REGISTER_LEN) : end;
-  if (sumEnd <= f.capEnd && !f.csumNotReady) {
+  // Only PIMv2 messages are checked (Wireshark alike).
+  if (p.Version === 2 && sumEnd <= f.capEnd && !f.csumNotReady) {
     const s = f.sum;
     const start = s.ipVersion === 6
       ? pseudo6(b, s.srcAddrOff, s.dstAddrOff, IP_PROTO_PIM, end - off)

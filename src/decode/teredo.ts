@@ -18,13 +18,23 @@ const IND_ORIGIN = 0;
 const AUTH_FIXED = 13; // indicator, two lengths, nonce (8), confirmation
 const ORIGIN_LEN = 8;
 
+/** False (with a truncation noted) when an indicator's two bytes are on the wire but not captured. */
+function indicatorReadable(f: Frame, p: number, end: number): boolean {
+  if (p + 2 <= end && !f.has(p, 2)) {
+    f.truncated(LAYER_TEREDO, p);
+    return false;
+  }
+  return true;
+}
+
 export function decodeTeredo(f: Frame, off: number, end: number): void {
   const b = f.bytes;
   const name = LAYER_TEREDO;
   const t: Layer = {};
   f.layer(name, t);
   let p = off;
-  if (f.has(p, 2) && p + 2 <= end && u16(b, p) === IND_AUTH) {
+  if (!indicatorReadable(f, p, end)) return;
+  if (p + 2 <= end && u16(b, p) === IND_AUTH) {
     if (!need(f, name, p, end, 4, "Teredo authentication")) return;
     const idLen = b[p + 2];
     const auLen = b[p + 3];
@@ -39,8 +49,9 @@ export function decodeTeredo(f: Frame, off: number, end: number): void {
     t.Nonce = hex(b, q, q + 8);
     t.Confirmation = b[q + 8];
     p = q + 9;
+    if (!indicatorReadable(f, p, end)) return;
   }
-  if (f.has(p, 2) && p + 2 <= end && u16(b, p) === IND_ORIGIN) {
+  if (p + 2 <= end && u16(b, p) === IND_ORIGIN) {
     if (!need(f, name, p, end, ORIGIN_LEN, "Teredo origin indication")) return;
     t.Origin_Port = u16(b, p + 2) ^ 0xffff;
     const a = new Uint8Array(4);
