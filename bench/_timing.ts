@@ -1,4 +1,9 @@
-/** Timing helpers of the benchmarks: tool lookup and median timings of a command. */
+/**
+ * Timing helpers of the benchmarks: tool lookup, median timings of a command, and
+ * netmon's in-process read/decode/JSON rate on a capture.
+ */
+import { openCaptureFile } from "../src/capture/file.ts";
+import { decodeFrame, newDecoder } from "../src/decode/mod.ts";
 
 /** Timed runs of each command (after one warm-up). */
 export const RUNS = 3;
@@ -61,4 +66,27 @@ export async function timeCmd(argv: string[]): Promise<Timing> {
   } finally {
     Deno.removeSync(timeFile);
   }
+}
+
+/** In-process rate of reading (and optionally decoding / stringifying) every frame. */
+export async function inProcess(path: string, mode: "read" | "decode" | "json"): Promise<number> {
+  const best: number[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    const src = await openCaptureFile(path);
+    const dec = newDecoder();
+    let n = 0;
+    let bytes = 0;
+    const t0 = performance.now();
+    await src.run((view, b, off, meta) => {
+      n++;
+      if (mode === "read") return;
+      const rec = decodeFrame(dec, view, b, off, meta);
+      if (mode === "json") bytes += JSON.stringify(rec).length;
+    }, { signal: new AbortController().signal, ready: () => Promise.resolve() });
+    best.push(n / ((performance.now() - t0) / 1000));
+    src.close();
+    if (bytes < 0) console.log(bytes);
+  }
+  best.sort((a, b) => a - b);
+  return best[Math.floor(best.length / 2)];
 }

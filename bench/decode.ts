@@ -21,34 +21,9 @@ import {
   SLICE,
   SLICE_FRAMES,
 } from "./gen_pcap.ts";
-import { have, RUNS, timeCmd, type Timing } from "./_timing.ts";
-import { openCaptureFile } from "../src/capture/file.ts";
-import { decodeFrame, newDecoder } from "../src/decode/mod.ts";
+import { have, inProcess, RUNS, timeCmd, type Timing } from "./_timing.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
-
-/** In-process rate of reading (and optionally decoding / stringifying) every frame. */
-async function inProcess(path: string, mode: "read" | "decode" | "json"): Promise<number> {
-  const best: number[] = [];
-  for (let r = 0; r < RUNS; r++) {
-    const src = await openCaptureFile(path);
-    const dec = newDecoder();
-    let n = 0;
-    let bytes = 0;
-    const t0 = performance.now();
-    await src.run((view, b, off, meta) => {
-      n++;
-      if (mode === "read") return;
-      const rec = decodeFrame(dec, view, b, off, meta);
-      if (mode === "json") bytes += JSON.stringify(rec).length;
-    }, { signal: new AbortController().signal, ready: () => Promise.resolve() });
-    best.push(n / ((performance.now() - t0) / 1000));
-    src.close();
-    if (bytes < 0) console.log(bytes);
-  }
-  best.sort((a, b) => a - b);
-  return best[Math.floor(best.length / 2)];
-}
 
 function countFrames(path: string): number {
   const b = Deno.readFileSync(path);

@@ -11,9 +11,7 @@
  * Usage: deno run -A bench/tunnel.ts [frames]   (prints a markdown table on stdout)
  */
 import { BIG, DEFAULT_FRAMES, generateBenchPcap, OUT_DIR } from "./gen_pcap.ts";
-import { have, RUNS, timeCmd, type Timing } from "./_timing.ts";
-import { openCaptureFile } from "../src/capture/file.ts";
-import { decodeFrame, newDecoder } from "../src/decode/mod.ts";
+import { have, inProcess, RUNS, timeCmd, type Timing } from "./_timing.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 export const TUNNEL_PCAP = `${OUT_DIR}tunnel.pcap`;
@@ -83,25 +81,6 @@ export function generateTunnelPcap(from: string, to: string): number {
   return n;
 }
 
-async function decodeRate(path: string): Promise<number> {
-  const rates: number[] = [];
-  for (let r = 0; r < RUNS; r++) {
-    const src = await openCaptureFile(path);
-    const dec = newDecoder();
-    let n = 0;
-    let bytes = 0;
-    const t0 = performance.now();
-    await src.run((view, buf, off, meta) => {
-      n++;
-      bytes += JSON.stringify(decodeFrame(dec, view, buf, off, meta)).length;
-    }, { signal: new AbortController().signal, ready: () => Promise.resolve() });
-    rates.push(n / ((performance.now() - t0) / 1000));
-    src.close();
-    if (bytes < 0) console.log(bytes);
-  }
-  return rates.sort((a, c) => a - c)[Math.floor(rates.length / 2)];
-}
-
 if (import.meta.main) {
   const frames = Number(Deno.args[0] ?? DEFAULT_FRAMES);
   Deno.mkdirSync(OUT_DIR, { recursive: true });
@@ -154,7 +133,9 @@ if (import.meta.main) {
     "| capture | frames/s |",
     "|---|---:|",
   );
-  lines.push(`| plain mix (big.pcap) | ${Math.round(await decodeRate(BIG))} |`);
-  lines.push(`| tunnelled mix (tunnel.pcap) | ${Math.round(await decodeRate(TUNNEL_PCAP))} |`);
+  lines.push(`| plain mix (big.pcap) | ${Math.round(await inProcess(BIG, "json"))} |`);
+  lines.push(
+    `| tunnelled mix (tunnel.pcap) | ${Math.round(await inProcess(TUNNEL_PCAP, "json"))} |`,
+  );
   console.log(lines.join("\n"));
 }

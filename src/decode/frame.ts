@@ -71,15 +71,7 @@ export class FrameSummary {
     this.dstAddrOff = 0;
     this.ipProto = -1;
     this.ipBytes = 0;
-    this.srcPort = 0;
-    this.dstPort = 0;
-    this.tcpFlags = 0;
-    this.tcpSeq = 0;
-    this.tcpAck = 0;
-    this.payloadBytes = 0;
-    this.icmpType = -1;
-    this.icmpCode = -1;
-    this.icmpId = -1;
+    this.newIp();
     this.vlanId = -1;
     this.fragment = false;
     this.heldWireBytes = 0;

@@ -13,6 +13,7 @@ import { compileFilterValue } from "../../../src/filter/compile.ts";
 import { decodeFrame, newDecoder } from "../../../src/decode/mod.ts";
 import { newFrameMeta } from "../../../src/decode/meta.ts";
 import { MAX_DEPTH } from "../../../src/decode/frame.ts";
+import { TUNNEL_TYPES } from "../../../src/decode/tunnel.ts";
 import type { PacketRecord } from "../../../src/decode/record.ts";
 
 const ENCAP = `${FIXTURES}conformance/encap.pcap`;
@@ -31,30 +32,7 @@ Deno.test("every crafted encapsulation gets its Tunnel summary; filters address 
       Object.entries(r).filter(([k]) => /^Tunnel(_\d+)?$/.test(k)).map(([, v]) => (v as L).Type)
     ),
   );
-  for (
-    const t of [
-      "VXLAN",
-      "VXLAN-GPE",
-      "Geneve",
-      "GRE",
-      "NVGRE",
-      "ERSPAN",
-      "WCCP",
-      "PPTP",
-      "MPLS",
-      "MPLS-over-UDP",
-      "IPIP",
-      "6in4",
-      "4in6",
-      "6in6",
-      "Teredo",
-      "GTP-U",
-      "L2TP",
-      "PPPoE",
-      "NSH",
-      "PIM-Register",
-    ]
-  ) assert.ok(types.has(t), `no Tunnel of type ${t}`);
+  for (const t of TUNNEL_TYPES) assert.ok(types.has(t), `no Tunnel of type ${t}`);
   // {"Tunnel":{"VNI":42}}: the VXLAN, VXLAN-GPE frames with VNI 42, nothing else.
   const vni42 = matches({ Tunnel: { VNI: 42 } }, recs);
   assert.ok(vni42.length >= 6);
