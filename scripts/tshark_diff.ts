@@ -788,6 +788,12 @@ export interface DiffResult {
   netmonDeeper: number;
   /** Frames tshark found malformed in a layer where netmon recorded no Decode_Error. */
   tsharkOnlyMalformed: number;
+  /**
+   * Values tshark showed for the table's fields, and how many netmon showed alike (the
+   * rest: deeper than netmon decodes, or a mismatch).
+   */
+  tsharkValues: number;
+  agreedValues: number;
   /** One line per frame compared leniently (tshark or netmon went deeper), for --explain. */
   explain: string[];
   /** Read errors: netmon's (e.g. file cut off) and tshark's stderr notes. */
@@ -1009,6 +1015,8 @@ export async function diffCapture(file: string, opts: CompareOptions = {}): Prom
     deeper: c.deeper,
     netmonDeeper: c.netmonDeeper,
     tsharkOnlyMalformed: c.tsharkOnlyMalformed,
+    tsharkValues: c.tsharkValues,
+    agreedValues: c.agreedValues,
     explain: c.explain,
     netmonError: error,
     tsharkError: ts.error,
@@ -1041,6 +1049,9 @@ export class Comparison {
   /** Every mismatch, also those past the MAX_KEPT stored. */
   count = 0;
   deeper = 0;
+  /** tshark values of the table's fields, and how many of them netmon showed alike. */
+  tsharkValues = 0;
+  agreedValues = 0;
   netmonDeeper = 0;
   /** Frames tshark found malformed in a layer where netmon recorded no problem (info). */
   tsharkOnlyMalformed = 0;
@@ -1172,6 +1183,9 @@ export class Comparison {
         ? a.every((v) => t.some((x) => r.eq ? r.eq(v, x) : v === x))
         : a.length === t.length && a.every((v, i) => r.eq ? r.eq(v, t[i]) : v === t[i]);
       if (!same) add(frame, used, ours.join(","), theirs.join(","));
+      // Coverage: tshark's values of this field, and those netmon showed the same.
+      this.tsharkValues += theirs.length;
+      if (same) this.agreedValues += r.oneOfMany ? Math.min(a.length, theirs.length) : t.length;
     }
     // Extension headers: tshark's frame.protocols against IPv4/IPv6 Extension_Headers.
     const theirExt = tsharkExt(cell("frame.protocols"));
@@ -1254,6 +1268,8 @@ async function main(args: string[]): Promise<number> {
     return 2;
   }
   let frames = 0;
+  let values = 0;
+  let agreed = 0;
   let total = 0;
   let bad = 0;
   const byField = new Map<string, number>();
@@ -1277,6 +1293,8 @@ async function main(args: string[]): Promise<number> {
       continue;
     }
     frames += r.frames;
+    values += r.tsharkValues;
+    agreed += r.agreedValues;
     total += r.count;
     if (r.count > 0) bad++;
     if (!quiet) { for (const m of r.mismatches.slice(0, max)) console.log(formatMismatch(m)); }
@@ -1289,13 +1307,17 @@ async function main(args: string[]): Promise<number> {
     console.log(
       `# ${file}: ${r.frames} frames, ${r.count} mismatches, ` +
         `${r.deeper} decoded deeper by tshark, ${r.netmonDeeper} by netmon past a fault, ` +
-        `${r.tsharkOnlyMalformed} malformed for tshark only` +
+        `${r.tsharkOnlyMalformed} malformed for tshark only, ` +
+        `${r.agreedValues} of ${r.tsharkValues} tshark values agree` +
         (notes ? ` (${notes})` : ""),
     );
   }
   const fields = [...byField].sort((a, b) => b[1] - a[1]).map(([f, n]) => `${f} ${n}`).join(", ");
   console.log(
-    `# total: ${files.length} files, ${frames} frames, ${total} mismatches in ${bad} files` +
+    `# total: ${files.length} files, ${frames} frames, ${total} mismatches in ${bad} files, ` +
+      `${agreed} of ${values} tshark values agree (${
+        values > 0 ? (100 * agreed / values).toFixed(2) : "100.00"
+      }%)` +
       (fields ? ` (${fields})` : ""),
   );
   return total > 0 || bad > 0 ? 1 : 0;
