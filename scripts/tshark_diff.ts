@@ -794,6 +794,8 @@ export interface DiffResult {
    */
   tsharkValues: number;
   agreedValues: number;
+  /** tshark field -> values netmon did not show alike (listed by --explain). */
+  unmatched: Map<string, number>;
   /** One line per frame compared leniently (tshark or netmon went deeper), for --explain. */
   explain: string[];
   /** Read errors: netmon's (e.g. file cut off) and tshark's stderr notes. */
@@ -1017,6 +1019,7 @@ export async function diffCapture(file: string, opts: CompareOptions = {}): Prom
     tsharkOnlyMalformed: c.tsharkOnlyMalformed,
     tsharkValues: c.tsharkValues,
     agreedValues: c.agreedValues,
+    unmatched: c.unmatched,
     explain: c.explain,
     netmonError: error,
     tsharkError: ts.error,
@@ -1052,6 +1055,8 @@ export class Comparison {
   /** tshark values of the table's fields, and how many of them netmon showed alike. */
   tsharkValues = 0;
   agreedValues = 0;
+  /** tshark field -> its values netmon did not show alike. */
+  readonly unmatched = new Map<string, number>();
   netmonDeeper = 0;
   /** Frames tshark found malformed in a layer where netmon recorded no problem (info). */
   tsharkOnlyMalformed = 0;
@@ -1185,7 +1190,11 @@ export class Comparison {
       if (!same) add(frame, used, ours.join(","), theirs.join(","));
       // Coverage: tshark's values of this field, and those netmon showed the same.
       this.tsharkValues += theirs.length;
-      if (same) this.agreedValues += r.oneOfMany ? Math.min(a.length, theirs.length) : t.length;
+      const agreed = same ? (r.oneOfMany ? Math.min(a.length, theirs.length) : t.length) : 0;
+      this.agreedValues += agreed;
+      if (agreed < theirs.length) {
+        this.unmatched.set(used, (this.unmatched.get(used) ?? 0) + theirs.length - agreed);
+      }
     }
     // Extension headers: tshark's frame.protocols against IPv4/IPv6 Extension_Headers.
     const theirExt = tsharkExt(cell("frame.protocols"));
@@ -1298,7 +1307,11 @@ async function main(args: string[]): Promise<number> {
     total += r.count;
     if (r.count > 0) bad++;
     if (!quiet) { for (const m of r.mismatches.slice(0, max)) console.log(formatMismatch(m)); }
-    if (explain) { for (const l of r.explain) console.log(l); }
+    if (explain) {
+      for (const l of r.explain) console.log(l);
+      const u = [...r.unmatched].sort((x, y) => y[1] - x[1]).map(([f, n]) => `${f} ${n}`);
+      if (u.length > 0) console.log(`${file}#0 tshark values not shown alike: ${u.join(", ")}`);
+    }
     for (const m of r.mismatches) byField.set(m.field, (byField.get(m.field) ?? 0) + 1);
     const notes = [
       r.netmonError ? `netmon: ${r.netmonError}` : "",
