@@ -225,6 +225,9 @@ export async function runCapture(job: CaptureJob): Promise<number> {
     if (failure instanceof UsageError) throw failure;
     throw new RuntimeFailure(failure instanceof Error ? failure.message : String(failure));
   }
+  // Accepted records the spool could not store (disk full): the run failed.
+  const lost = shipper?.lossProblem() ?? null;
+  if (lost !== null) throw new RuntimeFailure(lost);
   return 0;
 }
 

@@ -605,8 +605,6 @@ export class ShipperCore implements Shipper {
         ? `netmon: ${w.records} records waiting in spool ${this.spool.dir} (${w.bytes} bytes)`
         : `netmon: spool ${this.spool.dir} is empty`,
     );
-    const lost = this.lossProblem();
-    if (lost !== null) lines.push(`netmon: warning: ${lost}`);
     return lines;
   }
 

@@ -13,11 +13,18 @@ export interface Seen {
 
 export type Script = (n: number, req: Request, body: Uint8Array) => Response | null;
 
+/** The envelope of a stored record. */
+export interface StoredEnvelope {
+  Run_ID: string;
+  Sequence: number;
+  Batch?: number;
+}
+
 /** What the server keeps: shared by a server and its "restarted" successor (like a database). */
 export class Store {
   readonly keys = new Set<string>();
   /** Stored record lines (decoded JSON envelopes) in arrival order. */
-  readonly stored: { Run_ID: string; Sequence: number }[] = [];
+  readonly stored: StoredEnvelope[] = [];
   /** Stored lines as text, in arrival order. */
   readonly lines: string[] = [];
 }
@@ -26,7 +33,7 @@ export class FakeServer {
   readonly seen: Seen[] = [];
   readonly keys: Set<string>;
   /** Stored record lines (decoded JSON envelopes) in arrival order. */
-  readonly stored: { Run_ID: string; Sequence: number }[];
+  readonly stored: StoredEnvelope[];
   private server: Deno.HttpServer<Deno.NetAddr>;
   private n = 0;
 
@@ -72,7 +79,7 @@ export class FakeServer {
         this.keys.add(key);
         for (const [i, r] of recs.entries()) {
           const l = lines[i];
-          const env = r.Netmon as { Run_ID: string; Sequence: number } | undefined;
+          const env = r.Netmon as StoredEnvelope | undefined;
           this.stored.push(env ?? { Run_ID: String(r.Run_ID), Sequence: Number(r.Sequence) });
           store.lines.push(l);
         }
