@@ -195,6 +195,8 @@ export class Spool {
   private chain: Promise<unknown> = Promise.resolve();
   private readonly segmentBytes: number;
   private closed = false;
+  /** Where read() puts a segment (reused: memory stays at the largest segment). */
+  private readBuf = new Uint8Array(0);
 
   private constructor(
     readonly dir: string,
@@ -530,7 +532,8 @@ export class Spool {
   }
 
   /**
-   * Reads a closed segment back into its batches (views into one buffer). A segment
+   * Reads a closed segment back into its batches: views into a buffer the next read()
+   * reuses, so the caller is done with them before it reads the next segment. A segment
    * that cannot be read any more is taken out of the index (reported, left in place)
    * and the error rethrown.
    */
@@ -539,7 +542,9 @@ export class Spool {
     try {
       const f = await this.fs.open(`${this.dir}/${seg.name}`, "read");
       try {
-        data = new Uint8Array(seg.bytes);
+        // One buffer for all reads: the drainer is done with a segment before the next.
+        if (this.readBuf.length < seg.bytes) this.readBuf = new Uint8Array(seg.bytes);
+        data = this.readBuf.subarray(0, seg.bytes);
         let got = 0;
         while (got < seg.bytes) {
           const n = await f.read(data.subarray(got), got);
