@@ -21,6 +21,7 @@ import type { Settings } from "../config/settings.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
 import { jsonPrinter, type RecordPrinter, textPrinter } from "../output/stdout.ts";
 import { RuntimeFailure, UsageError } from "../errors.ts";
+import { escapeControl } from "../output/escape.ts";
 
 export interface CaptureJob {
   settings: Settings;
@@ -218,7 +219,7 @@ export async function runCapture(job: CaptureJob): Promise<number> {
   const enc = new TextEncoder();
   // Clear the status line (if one was drawn) before the summary.
   const clear = status !== undefined ? "\r\x1b[K" : "";
-  Deno.stderr.writeSync(enc.encode(clear + lines.join("\n") + "\n"));
+  Deno.stderr.writeSync(enc.encode(clear + lines.map(escapeControl).join("\n") + "\n"));
   await log.close();
 
   if (failure !== null) {
