@@ -16,7 +16,7 @@ import { createPcapWriter, type FrameWriter } from "../capture/pcap_writer.ts";
 import { compileFilterSet } from "../filter/mod.ts";
 import { buildSelfExclusion, isSelfStub, type SelfExclusion } from "../filter/self.ts";
 import { FlowTracker } from "../flow/mod.ts";
-import { createShipper, type Shipper } from "../submit/mod.ts";
+import { createShipper, prepareSpoolForUser, type Shipper } from "../submit/mod.ts";
 import type { Settings } from "../config/settings.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
 import { jsonPrinter, type RecordPrinter, textPrinter } from "../output/stdout.ts";
@@ -69,7 +69,11 @@ export async function runCapture(job: CaptureJob): Promise<number> {
 
   let source: PacketSource;
   if (job.readFile !== undefined) source = await openCaptureFile(job.readFile);
-  else source = await openLive({ settings: s, log, bpf: self ? self.bpf : null });
+  else {
+    // --user: the spool is opened after root is dropped; make it for that user first.
+    if (shipping && s.user !== "") await prepareSpoolForUser(s.spoolDir, s.user);
+    source = await openLive({ settings: s, log, bpf: self ? self.bpf : null });
+  }
 
   let writer: FrameWriter | null = null;
   let printer: RecordPrinter | null = null;

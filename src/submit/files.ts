@@ -17,7 +17,7 @@
  */
 import fs from "node:fs";
 import fsp from "node:fs/promises";
-import { RuntimeFailure } from "../errors.ts";
+import { RuntimeFailure, UsageError } from "../errors.ts";
 
 const C = fs.constants;
 /** Every open: no symlink, no blocking on a FIFO (Deno opens with O_CLOEXEC itself). */
@@ -257,4 +257,55 @@ export function checkSpoolDir(dir: string, st: Deno.FileInfo): void {
         `(mode ${(mode & 0o777).toString(8).padStart(4, "0")}): refused (chmod 700 ${dir})`,
     );
   }
+}
+
+/** Can `user` (uid, primary gid only, as after --user) search directory `st`? */
+function searchable(st: Deno.FileInfo, user: { uid: number; gid: number }): boolean {
+  const m = st.mode ?? 0;
+  if (user.uid === 0) return true;
+  if (st.uid === user.uid) return (m & 0o100) !== 0;
+  if (st.gid === user.gid) return (m & 0o010) !== 0;
+  return (m & 0o001) !== 0;
+}
+
+/**
+ * Before root drops to `--user`: creates a missing spool directory for that user (0700,
+ * owned by them; missing parents 0755) so the agent can use it after the drop. Throws a
+ * one-line UsageError when the user could not reach it (e.g. the default spool under
+ * root's home): pass --spool then. An existing directory is left as it is (Spool.open
+ * checks it after the drop).
+ */
+export async function prepareSpoolFor(
+  dir: string,
+  user: { name: string; uid: number; gid: number },
+): Promise<void> {
+  const abs = dir.startsWith("/") ? dir : `${Deno.cwd()}/${dir}`;
+  const parts = abs.split("/").filter((p) => p !== "");
+  const missing: string[] = [];
+  let path = "";
+  for (const p of parts) {
+    path += "/" + p;
+    let st: Deno.FileInfo;
+    try {
+      st = await Deno.stat(path);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+      missing.push(path);
+      continue;
+    }
+    if (missing.length > 0) break;
+    if (st.isDirectory && path !== abs && !searchable(st, user)) {
+      throw new UsageError(
+        `--user ${user.name} cannot reach the spool directory ${dir} (${path} is not open to ` +
+          `${user.name}): pass --spool DIR with a directory ${user.name} may use`,
+      );
+    }
+  }
+  if (missing.length === 0) return;
+  for (const m of missing) {
+    const leaf = m === missing[missing.length - 1];
+    await Deno.mkdir(m, { mode: leaf ? 0o700 : 0o755 });
+    await Deno.chmod(m, leaf ? 0o700 : 0o755);
+  }
+  await Deno.chown(missing[missing.length - 1], user.uid, user.gid);
 }
