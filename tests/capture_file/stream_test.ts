@@ -8,7 +8,6 @@ import assert from "node:assert/strict";
 import { MAIN, runNetmon } from "../helpers/run.ts";
 import { HAVE_TSHARK, tsharkFields } from "../helpers/tshark.ts";
 
-
 /** A little-endian byte writer. */
 class W {
   private parts: number[] = [];
