@@ -6,8 +6,7 @@
  *
  * Usage: deno run -A bench/spool_memory.ts [MiB]   (default 1024)
  */
-import { PCAPS } from "../tests/helpers/run.ts";
-import { discardServer, makeSpool, peakRss } from "../tests/submit/spool_gen.ts";
+import { discardServer, makeSpool, peakRss, spoolCommands } from "../tests/submit/spool_gen.ts";
 
 const mb = Number(Deno.args[0] ?? 1024);
 const dir = await Deno.makeTempDir({ prefix: "netmon-bench-spool-" });
@@ -22,14 +21,7 @@ try {
   console.log("");
   console.log("| command | peak RSS, 4 MiB spool (MiB) | peak RSS, big spool (MiB) | ratio |");
   console.log("|---|---|---|---|");
-  const cases: [string, (s: string) => string[]][] = [
-    ["spool status", (s) => ["spool", "status", "--spool", s, "--json"]],
-    [
-      "agent start (capture -r)",
-      (s) => ["capture", "-r", `${PCAPS}DTP.pcap`, "--no-flows", "--spool", s],
-    ],
-    ["spool drain (discard server)", (s) => ["spool", "drain", "--spool", s, "--server", srv.url]],
-  ];
+  const cases = spoolCommands(srv.url);
   for (const [what, args] of cases) {
     const a = await peakRss(args(small));
     const b = await peakRss(args(big));

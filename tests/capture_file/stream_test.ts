@@ -148,6 +148,15 @@ async function linesArrive(
   }
 }
 
+/** Kills the child if it still runs and lets go of its stderr. */
+async function stop(nm: Deno.ChildProcess): Promise<void> {
+  try {
+    nm.kill("SIGKILL");
+  } catch { /* exited */ }
+  await nm.status;
+  await nm.stderr.cancel().catch(() => {});
+}
+
 function spawn(args: string[], stdin: "piped" | "null"): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", MAIN, ...args],
@@ -183,11 +192,7 @@ Deno.test("capture -r FIFO decodes each frame as it arrives, long before 2 MiB",
       ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"],
     );
   } finally {
-    try {
-      nm.kill("SIGKILL");
-    } catch { /* exited */ }
-    await nm.status;
-    await nm.stderr.cancel().catch(() => {});
+    await stop(nm);
     await Deno.remove(dir, { recursive: true });
   }
 });
@@ -209,11 +214,7 @@ Deno.test("capture -r - reads standard input as it arrives (pcapng too)", async 
       "1700000001.000000000",
     ]);
   } finally {
-    try {
-      nm.kill("SIGKILL");
-    } catch { /* exited */ }
-    await nm.status;
-    await nm.stderr.cancel().catch(() => {});
+    await stop(nm);
   }
 });
 

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { runNetmon, sh, skipUnless } from "../helpers/run.ts";
 import { summaryNumbers, writeUdpPcap } from "./helpers.ts";
 import { FakeServer } from "./fake_server.ts";
+import { balance } from "./rig.ts";
 
 const skip = skipUnless({ root: true, tools: ["mount", "umount"] });
 
@@ -20,16 +21,6 @@ async function withTmpfs(size: string, fn: (mnt: string) => Promise<void>): Prom
     sh(`umount ${mnt}`);
     await Deno.remove(mnt, { recursive: true });
   }
-}
-
-function balance(stderr: string) {
-  const m =
-    /records: (\d+) from earlier runs \+ (\d+) accepted = (\d+) shipped \+ (\d+) refused as bad \+ (\d+) waiting \+ (\d+) dropped/
-      .exec(stderr);
-  assert.ok(m, `no balance line in:\n${stderr}`);
-  const [earlier, accepted, shipped, dead, waiting, dropped] = m.slice(1).map(Number);
-  assert.equal(earlier + accepted, shipped + dead + waiting + dropped, "the balance adds up");
-  return { earlier, accepted, shipped, dead, waiting, dropped };
 }
 
 Deno.test({

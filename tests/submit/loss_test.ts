@@ -7,7 +7,15 @@ import assert from "node:assert/strict";
 import { drainSpool } from "../../src/submit/drain.ts";
 import { createLogger } from "../../src/log/mod.ts";
 import { FakeServer, Store } from "./fake_server.ts";
-import { assertExactlyOnce, memLogger, pushAll, rig, spoolRecords, withRig } from "./rig.ts";
+import {
+  assertExactlyOnce,
+  balance,
+  memLogger,
+  pushAll,
+  rig,
+  spoolRecords,
+  withRig,
+} from "./rig.ts";
 
 const quiet = createLogger("error");
 
@@ -158,17 +166,6 @@ Deno.test("422 (a key reused with another body): a netmon bug logged as an error
 });
 
 // ---- item 5 and issue 18: partly acknowledged segments ------------------------------
-
-/** The numbers of the balance line. */
-function balance(summary: string) {
-  const m =
-    /records: (\d+) from earlier runs \+ (\d+) accepted = (\d+) shipped \+ (\d+) refused as bad \+ (\d+) waiting \+ (\d+) dropped/
-      .exec(summary);
-  assert.ok(m, `no balance line in:\n${summary}`);
-  const [earlier, accepted, shipped, dead, waiting, dropped] = m.slice(1).map(Number);
-  assert.equal(earlier + accepted, shipped + dead + waiting + dropped, "the balance adds up");
-  return { earlier, accepted, shipped, dead, waiting, dropped };
-}
 
 Deno.test("server dies mid-segment while the agent shuts down: counts add up; after a restart every record is stored exactly once", async () => {
   await withDir(async (dir) => {

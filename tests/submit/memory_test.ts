@@ -5,8 +5,8 @@
  * stays within 48 MiB of the same command on a one-segment spool.
  */
 import assert from "node:assert/strict";
-import { PCAPS, skipUnless } from "../helpers/run.ts";
-import { discardServer, makeSpool, peakRss } from "./spool_gen.ts";
+import { skipUnless } from "../helpers/run.ts";
+import { discardServer, makeSpool, peakRss, spoolCommands } from "./spool_gen.ts";
 
 const skip = skipUnless({ tools: ["python3"] });
 const SLACK_MB = 48;
@@ -22,14 +22,7 @@ Deno.test({
       const small = `${dir}/small`;
       const bigRecords = await makeSpool(big, 256);
       const smallRecords = await makeSpool(small, 1);
-      const cases: [string, (spool: string) => string[]][] = [
-        ["spool status", (s) => ["spool", "status", "--spool", s, "--json"]],
-        [
-          "agent start",
-          (s) => ["capture", "-r", `${PCAPS}DTP.pcap`, "--no-flows", "--spool", s],
-        ],
-        ["spool drain", (s) => ["spool", "drain", "--spool", s, "--server", srv.url]],
-      ];
+      const cases = spoolCommands(srv.url);
       for (const [what, args] of cases) {
         const a = await peakRss(args(small));
         const b = await peakRss(args(big));

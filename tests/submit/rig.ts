@@ -101,3 +101,14 @@ export async function spoolRecords(dir: string): Promise<number> {
   const info = await Spool.inspect(dir);
   return info.segments.reduce((a, s) => a + s.records, 0);
 }
+
+/** The numbers of the summary's balance line (asserting that they add up). */
+export function balance(summary: string) {
+  const m =
+    /records: (\d+) from earlier runs \+ (\d+) accepted = (\d+) shipped \+ (\d+) refused as bad \+ (\d+) waiting \+ (\d+) dropped/
+      .exec(summary);
+  assert.ok(m, `no balance line in:\n${summary}`);
+  const [earlier, accepted, shipped, dead, waiting, dropped] = m.slice(1).map(Number);
+  assert.equal(earlier + accepted, shipped + dead + waiting + dropped, "the balance adds up");
+  return { earlier, accepted, shipped, dead, waiting, dropped };
+}

@@ -2,7 +2,7 @@
  * Spools for the memory test and benchmark: segments of whole batches as an agent
  * writes them, the peak RSS of a netmon command, and a server that discards.
  */
-import { MAIN } from "../helpers/run.ts";
+import { MAIN, PCAPS } from "../helpers/run.ts";
 import { type Batch, Batcher } from "../../src/submit/batch.ts";
 
 /** Writes `mb` MiB of 4 MiB segments of whole batches (a spool an agent could have left). */
@@ -62,4 +62,19 @@ export function discardServer(): { url: string; lines: () => number; close: () =
     return Response.json({ stored: 1 });
   });
   return { url: `http://127.0.0.1:${srv.addr.port}/`, lines: () => n, close: () => srv.shutdown() };
+}
+
+/** The commands whose memory must not grow with the spool, as argument lists for a spool. */
+export function spoolCommands(serverUrl: string): [string, (spool: string) => string[]][] {
+  return [
+    ["spool status", (s) => ["spool", "status", "--spool", s, "--json"]],
+    [
+      "agent start (capture -r)",
+      (s) => ["capture", "-r", `${PCAPS}DTP.pcap`, "--no-flows", "--spool", s],
+    ],
+    [
+      "spool drain (discard server)",
+      (s) => ["spool", "drain", "--spool", s, "--server", serverUrl],
+    ],
+  ];
 }
