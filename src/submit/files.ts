@@ -36,7 +36,7 @@ export type OpenMode =
   | "read"
   /** Read and write (truncating a torn line), never created. */
   | "update"
-  /** Created, failing when it exists (O_EXCL), 0600. */
+  /** Created for appending, failing when it exists (O_EXCL), 0600. */
   | "create";
 
 /** An open spool file. */
@@ -63,7 +63,7 @@ const FLAGS: Record<OpenMode, number> = {
   append: C.O_WRONLY | C.O_APPEND | C.O_CREAT,
   read: C.O_RDONLY,
   update: C.O_RDWR,
-  create: C.O_WRONLY | C.O_CREAT | C.O_EXCL,
+  create: C.O_WRONLY | C.O_APPEND | C.O_CREAT | C.O_EXCL,
 };
 
 /** The errno code of a node:fs error ("ENOSPC", "EACCES", ...), or "". */
@@ -191,12 +191,17 @@ export async function readSmall(sfs: SpoolFs, path: string, max = 4096): Promise
   }
 }
 
-/** Creates `path` with `text` (0600, O_EXCL, synced). Throws when it exists. */
-export async function createSmall(sfs: SpoolFs, path: string, text: string): Promise<void> {
+/** Creates `path` with `text` (0600, O_EXCL; synced unless `sync` is false). Throws when it exists. */
+export async function createSmall(
+  sfs: SpoolFs,
+  path: string,
+  text: string,
+  sync = true,
+): Promise<void> {
   const f = await sfs.open(path, "create");
   try {
     await f.write(new TextEncoder().encode(text));
-    await f.datasync();
+    if (sync) await f.datasync();
   } finally {
     await f.close();
   }

@@ -437,11 +437,17 @@ export class Spool {
         const name = `seg-${String(Date.now()).padStart(14, "0")}-${Deno.pid}-${
           String(this.counter++).padStart(6, "0")
         }.jsonl`;
+        let f: SpoolFile | null = null;
         try {
-          this.active = await this.fs.open(`${this.dir}/${name}`, "create");
+          f = await this.fs.open(`${this.dir}/${name}`, "create");
+          // The new name must survive a crash too, not only the bytes synced into it.
+          await this.fs.syncDir(this.dir);
         } catch (e) {
+          await f?.close().catch(() => {});
+          if (f !== null) await Deno.remove(`${this.dir}/${name}`).catch(() => {});
           throw new SpoolWriteError(`cannot create a segment: ${reason(e)}`, isNoSpace(e));
         }
+        this.active = f;
         seg = { name, bytes: 0, records: 0, ackedBytes: 0, active: true };
         this.segments.push(seg);
       }
@@ -609,7 +615,8 @@ export class Spool {
       const tmp = `${this.dir}/${ackName(seg.name)}.tmp`;
       try {
         await Deno.remove(tmp).catch(() => {});
-        await createSmall(this.fs, tmp, `${seg.ackedBytes}\n`);
+        // Not synced: losing the note only means those batches are sent again (duplicates).
+        await createSmall(this.fs, tmp, `${seg.ackedBytes}\n`, false);
         await Deno.rename(tmp, `${this.dir}/${ackName(seg.name)}`);
       } catch (e) {
         // Without it a later run sends these batches again; the server answers "duplicate".
@@ -662,6 +669,7 @@ export class Spool {
         try {
           await f.write(b.body);
           await f.datasync();
+          if (before === 0) await this.fs.syncDir(this.dir);
         } catch (e) {
           await f.truncate(before).catch(() => {});
           throw new SpoolWriteError(`${DEAD_LETTER}: ${reason(e)}`, isNoSpace(e));

@@ -21,7 +21,8 @@ function lines(b: Uint8Array): number {
 }
 
 interface Event {
-  op: "write" | "synced";
+  /** created: a new file (its name durable only after the next dirsync). */
+  op: "write" | "synced" | "created" | "dirsync";
   file: string;
   /** Lines written to / synced in this file so far. */
   lines: number;
@@ -47,6 +48,7 @@ class RecordingFs implements SpoolFs {
     const name = path.slice(path.lastIndexOf("/") + 1);
     const note = (op: Event["op"], n: number) =>
       this.events.push({ op, file: name, lines: n, ...this.counts() });
+    if (mode === "create" || (mode === "append" && (await f.size()) === 0)) note("created", 0);
     return {
       write: async (data, pos) => {
         const n = (this.written.get(name) ?? 0) + lines(data);
@@ -67,8 +69,9 @@ class RecordingFs implements SpoolFs {
     };
   }
 
-  syncDir(path: string): Promise<void> {
-    return realFs.syncDir(path);
+  async syncDir(path: string): Promise<void> {
+    await realFs.syncDir(path);
+    this.events.push({ op: "dirsync", file: "", lines: 0, ...this.counts() });
   }
 
   /** Lines synced in segments / in the dead letter file. */
@@ -94,12 +97,19 @@ async function shipperWith(fs: RecordingFs, url: string, dir: string): Promise<S
   return sh;
 }
 
-/** At every recorded moment, nothing counted beyond what was synced before it. */
+/**
+ * At every recorded moment, nothing counted beyond what was synced before it: the lines
+ * fdatasync'ed in a file, once the directory was synced after the file was created.
+ */
 function assertSyncedBeforeCounted(fs: RecordingFs) {
   const synced = new Map<string, number>();
+  const nameSynced = new Set<string>();
+  const created: string[] = [];
   const total = (dead: boolean) => {
     let n = 0;
-    for (const [f, l] of synced) if (f.startsWith(dead ? "dead-letter" : "seg-")) n += l;
+    for (const [f, l] of synced) {
+      if (f.startsWith(dead ? "dead-letter" : "seg-") && nameSynced.has(f)) n += l;
+    }
     return n;
   };
   for (const [i, e] of fs.events.entries()) {
@@ -112,6 +122,8 @@ function assertSyncedBeforeCounted(fs: RecordingFs) {
     assert.ok(e.waiting <= seg, `event ${i}: ${e.waiting} waiting, ${seg} synced`);
     assert.ok(e.dead <= total(true), `event ${i}: ${e.dead} dead-lettered, ${total(true)} synced`);
     if (e.op === "synced") synced.set(e.file, e.lines);
+    if (e.op === "created") created.push(e.file);
+    if (e.op === "dirsync") { for (const f of created.splice(0)) nameSynced.add(f); }
   }
 }
 
