@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { runNetmon } from "../helpers/run.ts";
 import { ServeProcess, spawnNetmon, summaryNumbers, tally, writeUdpPcap } from "./helpers.ts";
+import { balance } from "./rig.ts";
 
 interface Ctx {
   dir: string;
@@ -256,6 +257,10 @@ Deno.test("e2e: server SIGKILLed and restarted mid-stream: exactly once", async 
       console.log(
         `server killed at ${atKill} records; agent: ${n.shipped} shipped, ${n.waiting} left`,
       );
+      // The counts add up after the outage, and what is left is what spool status shows.
+      const b = balance(stderr);
+      assert.equal(b.earlier + b.accepted, 60_000);
+      assert.equal(b.waiting, (await spoolStatus(c.spool)).records);
       if (n.waiting > 0) {
         const d = await runNetmon(["spool", "drain", "--server", srv.url, "--spool", c.spool]);
         assert.equal(d.code, 0, d.stderr);
