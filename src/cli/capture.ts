@@ -69,6 +69,7 @@ export function captureCommand() {
       numArg(0.1, 3600),
     )
     .option("--grace <s>", "seconds in-flight batches get at exit", numArg(0, 600))
+    .option("--request-timeout <s>", "seconds a request may take (default 30)", numArg(0.1, 3600))
     .option("--spool <dir>", "spool directory (JSONL segments)")
     .option("--spool-max-bytes <n>", "spool size cap in bytes", intArg(1048576, 1099511627776))
     .option(
@@ -125,6 +126,7 @@ export function captureCommand() {
         batchSeconds: o.batchSeconds,
         retryInterval: o.retryInterval,
         graceSeconds: o.grace,
+        requestTimeout: o.requestTimeout,
         spoolDir: o.spool,
         spoolMaxBytes: o.spoolMaxBytes,
         flows: given("flows", o.flows),

@@ -55,6 +55,7 @@ export interface Settings {
   inFlight: number;
   graceSeconds: number;
   queueRecords: number;
+  requestTimeout: number;
   // [spool]
   spoolDir: string;
   spoolMaxBytes: number;
@@ -106,6 +107,7 @@ export function defaultSettings(): Settings {
     inFlight: 2,
     graceSeconds: 5,
     queueRecords: 20000,
+    requestTimeout: 30,
     spoolDir: defaultSpoolDir(),
     spoolMaxBytes: 1024 * 1024 * 1024,
     flows: true,
@@ -325,6 +327,15 @@ export const SETTINGS: readonly SettingSpec[] = [
     max: 10000000,
     help:
       "Bound of the queue between capture and batcher; beyond it records are dropped and counted.",
+  },
+  {
+    name: "requestTimeout",
+    section: "server",
+    key: "request_timeout",
+    type: "number",
+    min: 0.1,
+    max: 3600,
+    help: "Seconds a request may take before it counts as failed (the batch is retried).",
   },
   {
     name: "spoolDir",

@@ -131,7 +131,9 @@ export function decodeFrame(
     [LAYER.AF_PACKET]: {
       Interface_Name: meta.ifName,
       Interface_Index: meta.ifIndex,
-      Timestamp: timestampText(meta.sec, meta.nsec),
+      Timestamp: meta.secText === ""
+        ? timestampText(meta.sec, meta.nsec)
+        : meta.secText + "." + String(meta.nsec).padStart(9, "0"),
       Length: meta.wireLen,
       Captured_Length: meta.capLen,
       Packet_Type: meta.pktType >= 0 && meta.pktType < PACKET_TYPE_NAMES.length

@@ -16,11 +16,12 @@ import { createPcapWriter, type FrameWriter } from "../capture/pcap_writer.ts";
 import { compileFilterSet } from "../filter/mod.ts";
 import { buildSelfExclusion, isSelfStub, type SelfExclusion } from "../filter/self.ts";
 import { FlowTracker } from "../flow/mod.ts";
-import { createShipper, type Shipper } from "../submit/mod.ts";
+import { createShipper, prepareSpoolForUser, type Shipper } from "../submit/mod.ts";
 import type { Settings } from "../config/settings.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
 import { jsonPrinter, type RecordPrinter, textPrinter } from "../output/stdout.ts";
 import { RuntimeFailure, UsageError } from "../errors.ts";
+import { escapeControl } from "../output/escape.ts";
 
 export interface CaptureJob {
   settings: Settings;
@@ -70,7 +71,11 @@ export async function runCapture(job: CaptureJob): Promise<number> {
 
   let source: PacketSource;
   if (job.readFile !== undefined) source = await openCaptureFile(job.readFile);
-  else source = await openLive({ settings: s, log, bpf: self ? self.bpf : null });
+  else {
+    // --user: the spool is opened after root is dropped; make it for that user first.
+    if (shipping && s.user !== "") await prepareSpoolForUser(s.spoolDir, s.user);
+    source = await openLive({ settings: s, log, bpf: self ? self.bpf : null });
+  }
 
   let writer: FrameWriter | null = null;
   let printer: RecordPrinter | null = null;
@@ -228,13 +233,16 @@ export async function runCapture(job: CaptureJob): Promise<number> {
   const enc = new TextEncoder();
   // Clear the status line (if one was drawn) before the summary.
   const clear = status !== undefined ? "\r\x1b[K" : "";
-  Deno.stderr.writeSync(enc.encode(clear + lines.join("\n") + "\n"));
+  Deno.stderr.writeSync(enc.encode(clear + lines.map(escapeControl).join("\n") + "\n"));
   await log.close();
 
   if (failure !== null) {
     if (failure instanceof UsageError) throw failure;
     throw new RuntimeFailure(failure instanceof Error ? failure.message : String(failure));
   }
+  // Accepted records the spool could not store (disk full): the run failed.
+  const lost = shipper?.lossProblem() ?? null;
+  if (lost !== null) throw new RuntimeFailure(lost);
   return 0;
 }
 
