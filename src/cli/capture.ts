@@ -30,6 +30,22 @@ export function captureCommand() {
     .option("--buffer-mb <mib>", "kernel ring size in MiB (default 64)", intArg(1, 4096))
     .option("--user <name>", "drop root to this user once the socket is open")
     .option("--status-interval <s>", "seconds between status lines on a terminal", numArg(0, 3600))
+    .option("--no-reassemble", "decode each IP fragment on its own (no reassembly)")
+    .option(
+      "--reassembly-memory-mb <mib>",
+      "memory for fragments awaiting reassembly (default 32)",
+      intArg(1, 4096),
+    )
+    .option(
+      "--reassembly-timeout <s>",
+      "seconds a datagram waits for its fragments (default 30)",
+      numArg(1, 3600),
+    )
+    .option(
+      "--udp-port <name:ports>",
+      "decode a tunnel protocol on other UDP ports, e.g. vxlan:4789,8472 (repeatable)",
+      collect,
+    )
     .option(
       "--filter <json|file>",
       "keep only records matching this JSON filter (repeatable)",
@@ -93,6 +109,10 @@ export function captureCommand() {
         bufferMb: o.bufferMb,
         user: o.user,
         statusInterval: o.statusInterval,
+        reassemble: given("reassemble", o.reassemble),
+        reassemblyMemoryMb: o.reassemblyMemoryMb,
+        reassemblyTimeout: o.reassemblyTimeout,
+        udpPorts: o.udpPort,
         filter: o.filter,
         exclude: o.exclude,
         captureSelf: o.captureSelf,

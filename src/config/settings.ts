@@ -10,7 +10,7 @@ export type SettingType = "string" | "int" | "number" | "bool" | "list" | "enum"
 export interface SettingSpec {
   /** Property name in {@link Settings}. */
   readonly name: keyof Settings;
-  readonly section: "capture" | "filter" | "server" | "spool" | "flow" | "log";
+  readonly section: "capture" | "decode" | "filter" | "server" | "spool" | "flow" | "log";
   /** INI key inside the section. */
   readonly key: string;
   readonly type: SettingType;
@@ -33,6 +33,11 @@ export interface Settings {
   bufferMb: number;
   statusInterval: number;
   user: string;
+  // [decode]
+  reassemble: boolean;
+  reassemblyMemoryMb: number;
+  reassemblyTimeout: number;
+  udpPorts: string[];
   // [filter]
   filter: string[];
   exclude: string[];
@@ -83,6 +88,10 @@ export function defaultSettings(): Settings {
     bufferMb: 64,
     statusInterval: 5,
     user: "",
+    reassemble: true,
+    reassemblyMemoryMb: 32,
+    reassemblyTimeout: 30,
+    udpPorts: [],
     filter: [],
     exclude: [],
     captureSelf: false,
@@ -163,6 +172,38 @@ export const SETTINGS: readonly SettingSpec[] = [
     key: "user",
     type: "string",
     help: "Drop root to this user once the socket is open (like tcpdump -Z).",
+  },
+  {
+    name: "reassemble",
+    section: "decode",
+    key: "reassemble",
+    type: "bool",
+    help: "Reassemble IPv4/IPv6 fragments: the last fragment carries the whole datagram.",
+  },
+  {
+    name: "reassemblyMemoryMb",
+    section: "decode",
+    key: "reassembly_memory_mb",
+    type: "int",
+    min: 1,
+    max: 4096,
+    help: "MiB the fragments held for reassembly may take; at the cap the oldest are dropped.",
+  },
+  {
+    name: "reassemblyTimeout",
+    section: "decode",
+    key: "reassembly_timeout",
+    type: "number",
+    min: 1,
+    max: 3600,
+    help: "Seconds a datagram may wait for its missing fragments.",
+  },
+  {
+    name: "udpPorts",
+    section: "decode",
+    key: "udp_port",
+    type: "list",
+    help: "Move a tunnel protocol to other UDP ports: NAME:PORT[,PORT] (vxlan, geneve, ...).",
   },
   {
     name: "filter",

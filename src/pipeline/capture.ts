@@ -6,7 +6,7 @@
  * Output rule: `--json` prints JSON lines, `-w` writes pcap, `--server`/`--spool`
  * ship records. With none of these, human lines go to stdout (like tcpdump).
  */
-import { decodeFrame, newDecoder } from "../decode/mod.ts";
+import { decodeFrame, type Frame, newDecoder } from "../decode/mod.ts";
 import type { PacketRecord } from "../decode/record.ts";
 import type { PacketSource, SourceControl } from "../capture/source.ts";
 import type { FrameMeta } from "../decode/meta.ts";
@@ -67,6 +67,8 @@ export async function runCapture(job: CaptureJob): Promise<number> {
     ? await buildSelfExclusion(s.serverUrl)
     : null;
 
+  const dec = pipelineDecoder(s);
+
   let source: PacketSource;
   if (job.readFile !== undefined) source = await openCaptureFile(job.readFile);
   else {
@@ -112,7 +114,7 @@ export async function runCapture(job: CaptureJob): Promise<number> {
     : null;
 
   const abort = new AbortController();
-  const dec = newDecoder();
+
   const pktPred = filters.packets;
   const flowsOnly = s.flowsOnly;
   let lastExpire = 0;
@@ -219,6 +221,14 @@ export async function runCapture(job: CaptureJob): Promise<number> {
     const fs = flows.stats();
     if (fs.evicted > 0) lines.push(`netmon: ${fs.evicted} flows evicted at the flow cap`);
   }
+  const rs = dec.reassembly?.stats();
+  if (rs !== undefined && rs.reassembled + rs.evicted + rs.timedOut + rs.discarded > 0) {
+    lines.push(
+      `netmon: ${rs.reassembled} IP datagrams reassembled, ${rs.evicted} dropped at the ` +
+        `reassembly memory cap, ${rs.timedOut} timed out, ${rs.discarded} discarded, ` +
+        `${rs.datagramsHeld} incomplete at exit`,
+    );
+  }
   lines.push(...shipLines);
   const enc = new TextEncoder();
   // Clear the status line (if one was drawn) before the summary.
@@ -234,6 +244,22 @@ export async function runCapture(job: CaptureJob): Promise<number> {
   const lost = shipper?.lossProblem() ?? null;
   if (lost !== null) throw new RuntimeFailure(lost);
   return 0;
+}
+
+/** The pipeline's decoder, with its reassembly and UDP port settings (a bad port entry: usage error). */
+function pipelineDecoder(s: Settings): Frame {
+  try {
+    return newDecoder({
+      reassemble: s.reassemble,
+      reassembly: {
+        memoryBytes: s.reassemblyMemoryMb * 1024 * 1024,
+        timeoutS: s.reassemblyTimeout,
+      },
+      udpPorts: s.udpPorts,
+    });
+  } catch (e) {
+    throw new UsageError(`udp_port: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }
 
 /** Status line on stderr every few seconds, only when stderr is a terminal. */
