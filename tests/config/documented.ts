@@ -18,8 +18,7 @@ export async function documentedDefaults(): Promise<Map<string, string>> {
 
 /** The value a documented default cell stands for (`spool` is the default spool dir). */
 export function documentedValue(spec: SettingSpec, cell: string, spool: string): unknown {
-  if (cell === "(empty)") return "";
-  if (cell === "(none)") return [];
+  if (cell === "(empty)" || cell === "(none)") return spec.type === "list" ? [] : "";
   const m = /^`([^`]*)`( ¹)?$/.exec(cell);
   assert.ok(m, `[${spec.section}] ${spec.key}: default cell ${JSON.stringify(cell)}`);
   const text = m[1];

@@ -42,7 +42,8 @@ export interface NetmonFrame {
 
 export async function netmonCommunityIds(path: string): Promise<NetmonFrame[]> {
   const src = await openCaptureFile(path);
-  const dec = newDecoder();
+  // Reassembly off: tshark runs with it off too (each frame on its own).
+  const dec = newDecoder({ reassemble: false });
   const table = new FlowTable({
     tcpIdleTimeout: 300,
     udpIdleTimeout: 60,

@@ -95,13 +95,14 @@ export const EXPLAINED: Case[] = [
       t.id === "" && ipLayers(n.rec).at(-1)?.Protocol === 0 && n.id === ofTsharkFields(n, t),
   },
   {
-    // tshark hashes the innermost IP header; netmon does not decode GRE (issue 15) and
-    // hashes the outer one.
-    why: "tunnel netmon does not decode: tshark hashes the inner IP header",
+    // netmon decodes VXLAN on the port Linux uses (8472) as well as 4789 and hashes the
+    // inner packet (the flow the tunnel carries); tshark 4.0 knows only 4789, sees UDP
+    // data and hashes the outer datagram.
+    why:
+      "tunnel netmon decodes and tshark does not (VXLAN on 8472): netmon hashes the inner packet",
     applies: (n, t) =>
-      t.ipHeaders > ipLayers(n.rec).length &&
-      !TRANSPORTS.some((k) => (n.rec[k] as L | undefined)?.Quoted) &&
-      n.id === ofTsharkFields(n, t),
+      n.rec.Tunnel !== undefined && t.ipHeaders < ipLayers(n.rec).length &&
+      t.tuple?.proto === 17,
   },
   {
     // A broken frame: tshark flagged it malformed or cut by the snap length, or netmon
