@@ -139,7 +139,7 @@ Deno.test("icmpCounterpart(): every two-way type of the specification, -1 for on
 });
 
 Deno.test("parseIp() refuses what is not an address, naming it", () => {
-  for (const bad of ["256.1.1.1", "1.2.3.-1", "1.2.3.4.5", "1..2.3"]) {
+  for (const bad of ["256.1.1.1", "1.2.3.-1", "1.2.3.4.5", "1..2.3", "1a.2.3.4"]) {
     assert.throws(() => parseIp(bad), new RangeError(`bad IPv4 address '${bad}'`));
   }
   for (
@@ -150,6 +150,7 @@ Deno.test("parseIp() refuses what is not an address, naming it", () => {
       "12345::1",
       "g::1",
       "abc",
+      "-1::",
     ]
   ) {
     assert.throws(() => parseIp(bad), new RangeError(`bad IPv6 address '${bad}'`));
@@ -173,5 +174,6 @@ Deno.test("parseIp() refuses what is not an address, naming it", () => {
     0,
   ]);
   assert.deepEqual([...parseIp("::")], new Array(16).fill(0));
+  assert.deepEqual([...parseIp("255.255.255.255")], [255, 255, 255, 255]);
   assert.deepEqual([...parseIp("ffff::")].slice(0, 2), [0xff, 0xff]);
 });
