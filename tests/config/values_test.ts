@@ -4,14 +4,10 @@
  * parseConfigText): what netmon promises a config file's author.
  */
 import assert from "node:assert/strict";
-import {
-  parseConfigText,
-  parseSettingValue,
-  readConfigFile,
-  resolveSettings,
-} from "../../src/config/load.ts";
+import { parseSettingValue, readConfigFile, resolveSettings } from "../../src/config/load.ts";
 import { SETTINGS, type SettingSpec } from "../../src/config/settings.ts";
 import { UsageError } from "../../src/errors.ts";
+import { problem } from "./problem.ts";
 
 const spec = (s: Partial<SettingSpec>): SettingSpec =>
   ({
@@ -106,16 +102,6 @@ Deno.test("parseSettingValue(): booleans, enums, strings, lists and bare keys", 
 
 const SERVER_KEYS = SETTINGS.filter((s) => s.section === "server").map((s) => s.key).join(", ");
 const SECTIONS = [...new Set(SETTINGS.map((s) => s.section))].join(", ");
-
-function problem(text: string): string {
-  try {
-    parseConfigText(text, "t.ini");
-  } catch (e) {
-    assert.ok(e instanceof UsageError);
-    return e.message;
-  }
-  return "(no problem)";
-}
 
 Deno.test("parseConfigText(): the first problem by line, hints and where keys belong", () => {
   assert.equal(
