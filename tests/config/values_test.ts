@@ -73,6 +73,7 @@ Deno.test("parseSettingValue(): integers, numbers and their ranges", () => {
   assert.equal(parseSettingValue(NUM, "1e1"), 10);
   assert.equal(parseSettingValue(NUM, "2e0"), 2);
   assert.equal(parseSettingValue(NUM, "1.5e0"), 1.5);
+  assert.equal(parseSettingValue(spec({ type: "number" }), "1e10"), 1e10, "exponent of 2 digits");
 });
 
 Deno.test("parseSettingValue(): booleans, enums, strings, lists and bare keys", () => {
@@ -112,6 +113,13 @@ Deno.test("parseConfigText(): the first problem by line, hints and where keys be
     problem("[server]\nurll = x\n"),
     "t.ini:2: [server] urll: unknown key (did you mean 'url'?)",
   );
+  // At the limit of a hint (2 edits for a short word), the last letter counting too.
+  assert.equal(
+    problem("[server]\ngxxp = x\n"),
+    "t.ini:2: [server] gxxp: unknown key (did you mean 'gzip'?)",
+  );
+  // Sections are checked before keys: the problems still come out by line.
+  assert.match(problem("[capture]\nsnaplen = 1\n[captur]\nx = 1\n"), /^t\.ini:2: /);
   assert.equal(
     problem("[server]\nzzzzzz = x\n"),
     `t.ini:2: [server] zzzzzz: unknown key (known: ${SERVER_KEYS})`,
