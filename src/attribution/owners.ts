@@ -107,24 +107,9 @@ export class SocketOwners {
     this.stats.targetedScans++;
     if (exhaustive) this.#lastExhaustive = t0;
     const found = new Set<number>();
-    const listed = this.#listPids();
-    const alive = new Set(listed);
-    for (const p of this.#read) if (!alive.has(p)) this.#read.delete(p);
-    this.#pids = alive;
-    const order: number[] = [];
     const seen = new Set<number>();
-    const add = (p: number) => {
-      if (!seen.has(p) && alive.has(p)) {
-        seen.add(p);
-        order.push(p);
-      }
-    };
-    for (const p of this.#recent) add(p);
-    for (const p of listed) if (!this.#read.has(p)) add(p);
-    for (const [p] of [...this.#holders].sort((a, b) => a[1] - b[1])) add(p);
-    if (exhaustive) { for (const p of listed) add(p); }
-    for (const pid of order) {
-      if (wanted.size === 0) break;
+    const scan = (pid: number) => {
+      seen.add(pid);
       const n = this.#scanPid(pid, (ino) => {
         const had = this.#owner.get(ino);
         if (had === undefined || pid < had) this.#owner.set(ino, pid);
@@ -133,6 +118,32 @@ export class SocketOwners {
       this.#read.add(pid);
       if (n > 0) this.#holders.set(pid, n);
       else this.#holders.delete(pid);
+    };
+    // Recent owners first, before even listing /proc: a client making one connection after
+    // another is found in one directory read.
+    for (const p of [...this.#recent]) {
+      if (wanted.size === 0) break;
+      scan(p);
+    }
+    if (wanted.size > 0) {
+      const listed = this.#listPids();
+      const alive = new Set(listed);
+      for (const p of this.#read) if (!alive.has(p)) this.#read.delete(p);
+      this.#pids = alive;
+      const order: number[] = [];
+      const add = (p: number) => {
+        if (!seen.has(p) && alive.has(p)) {
+          seen.add(p);
+          order.push(p);
+        }
+      };
+      for (const p of listed) if (!this.#read.has(p)) add(p);
+      for (const [p] of [...this.#holders].sort((a, b) => a[1] - b[1])) add(p);
+      if (exhaustive) { for (const p of listed) add(p); }
+      for (const pid of order) {
+        if (wanted.size === 0) break;
+        scan(pid);
+      }
     }
     for (const p of found) this.#noteRecent(p);
     this.stats.scanMs += performance.now() - t0;

@@ -37,6 +37,7 @@ import { canReadOtherProcesses, SocketOwners } from "./owners.ts";
 import { type KnownProcess, type ProcessInfo, readProcess } from "./procinfo.ts";
 import { type SocketMemo, SocketMemory, tupleKey } from "./memory.ts";
 import { SynTap } from "./tap.ts";
+import { readStat } from "../proc/read.ts";
 
 /** A record's `Process` / `Peer_Process` value: the process plus which end of the flow it is. */
 export type RecordProcess = ProcessInfo & { Role: "originator" | "responder" };
@@ -587,11 +588,15 @@ export class ProcessResolver implements FlowAnnotator {
     return (e === c.a) === c.origIsA;
   }
 
+  /** What is known of `pid` (read once; a reused pid is told apart by its start time). */
   #process(pid: number): KnownProcess | null {
     const had = this.#procs.get(pid);
+    if (had !== undefined) {
+      const st = readStat(pid, this.#procRoot);
+      if (st === null || st.startTime === had.startTime) return had;
+    }
     const kp = readProcess(pid, this.#procRoot);
     if (kp === null) return had ?? null;
-    if (had && had.startTime === kp.startTime) return had;
     this.#procs.set(pid, kp);
     return kp;
   }
