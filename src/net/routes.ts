@@ -28,7 +28,7 @@ import { interfaceNames, listInterfaces } from "./interfaces.ts";
 import { tableNames } from "./tables.ts";
 
 /** struct rtmsg: family, dst_len, src_len, tos, table, protocol, scope, type (u8), flags u32. */
-const RTMSG = {
+export const RTMSG = {
   FAMILY: 0,
   DST_LEN: 1,
   SRC_LEN: 2,
@@ -65,7 +65,7 @@ const AF_INET = 2;
 const AF_INET6 = 10;
 
 /** Route protocols (linux/rtnetlink.h RTPROT_*, /etc/iproute2/rt_protos). */
-const PROTOCOLS: Readonly<Record<number, string>> = {
+export const PROTOCOLS: Readonly<Record<number, string>> = {
   0: "unspec",
   1: "redirect",
   2: "kernel",
