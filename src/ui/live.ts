@@ -18,7 +18,14 @@ import {
   renderScreen,
   type ViewState,
 } from "./view.ts";
-import { enterScreen, onExitSignal, onResize, terminalSize, writeAllSync } from "./terminal.ts";
+import {
+  enterScreen,
+  onExitSignal,
+  onResize,
+  onStdin,
+  terminalSize,
+  writeAllSync,
+} from "./terminal.ts";
 
 type Event =
   | { type: "keys"; bytes: Uint8Array }
@@ -107,14 +114,11 @@ export async function runLive(src: ViewSource, o: LiveOptions): Promise<number> 
   const stopResize = onResize(() => queue.push({ type: "resize" }));
   const stopSignals = onExitSignal((signal) => queue.push({ type: "signal", signal }));
   src.ending?.then(() => queue.push({ type: "ended" }));
-  (async () => {
-    const buf = new Uint8Array(4096);
-    for (;;) {
-      const n = await Deno.stdin.read(buf);
-      if (n === null) return queue.push({ type: "eof" });
-      queue.push({ type: "keys", bytes: buf.slice(0, n) });
-    }
-  })().catch((error) => queue.push({ type: "error", error }));
+  const stopStdin = onStdin((ev) => {
+    if ("bytes" in ev) queue.push({ type: "keys", bytes: ev.bytes });
+    else if ("eof" in ev) queue.push({ type: "eof" });
+    else queue.push({ type: "error", error: ev.error });
+  });
 
   let code = 0;
   try {
@@ -170,6 +174,7 @@ export async function runLive(src: ViewSource, o: LiveOptions): Promise<number> 
     }
   } finally {
     clearTimeout(timer);
+    stopStdin();
     stopResize();
     stopSignals();
     restore();
