@@ -10,6 +10,7 @@ import { Command, CommanderError } from "@commander-js/extra-typings";
 import { UsageError } from "./src/errors.ts";
 import { captureCommand } from "./src/cli/capture.ts";
 import { procCommand } from "./src/cli/proc.ts";
+import { topCommand } from "./src/cli/top.ts";
 import { interfacesCommand } from "./src/cli/interfaces.ts";
 import { gatewaysCommand } from "./src/cli/gateways.ts";
 import { configCommand } from "./src/cli/config.ts";
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
     const sub of [
       captureCommand(),
       procCommand(),
+      topCommand(),
       interfacesCommand(),
       gatewaysCommand(),
       configCommand(),

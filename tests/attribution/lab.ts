@@ -227,3 +227,46 @@ export class Netmon {
 
 /** A record as the tests read it. */
 export type Rec = Record<string, Record<string, unknown>>;
+
+/** nethogs -t on one interface: per-process totals (bytes) of its last refresh. */
+export class Nethogs {
+  readonly child: Deno.ChildProcess;
+  readonly lines: Lines;
+  readonly #all: string[] = [];
+  constructor(iface: string) {
+    this.child = new Deno.Command("nethogs", {
+      args: ["-t", "-v", "2", "-d", "1", "-C", iface],
+      stdout: "piped",
+      stderr: "null",
+      stdin: "null",
+    }).spawn();
+    this.lines = new Lines(this.child.stdout);
+  }
+  async ready(): Promise<void> {
+    for (;;) {
+      const l = await this.lines.next();
+      this.#all.push(l);
+      if (l.startsWith("Refreshing:")) return;
+    }
+  }
+  /** Stops nethogs; its last totals by pid: [sent, received]. */
+  async stop(): Promise<Map<number, [number, number]>> {
+    const rest = (async () => {
+      try {
+        for (;;) this.#all.push(await this.lines.next());
+      } catch { /* ended */ }
+    })();
+    await new Promise((r) => setTimeout(r, 2500)); // two more refreshes
+    try {
+      this.child.kill("SIGTERM");
+    } catch { /* gone */ }
+    await this.child.status;
+    await rest;
+    const totals = new Map<number, [number, number]>();
+    for (const l of this.#all) {
+      const m = /^(.*)\/(\d+)\/\d+\t([\d.e+]+)\t([\d.e+]+)$/.exec(l);
+      if (m) totals.set(Number(m[2]), [Number(m[3]), Number(m[4])]);
+    }
+    return totals;
+  }
+}

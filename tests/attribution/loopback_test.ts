@@ -95,7 +95,7 @@ Deno.test({
       for (const r of pkts.slice(first)) assert.equal(r.Process?.PID, ssTcpCli.pid);
       assert.match(summary, /netmon: processes: \d+ flows attributed, \d+ unresolved/);
     } finally {
-      for (const p of peers) await p.stop();
+      for (const p of peers.reverse()) await p.stop();
       await nm.stop();
       nm.remove();
     }
@@ -158,7 +158,7 @@ Deno.test({
         assert.equal(r.Peer_Process, undefined);
       }
     } finally {
-      for (const p of peers) await p.stop();
+      for (const p of peers.reverse()) await p.stop();
       await nm.stop();
       await off.stop();
       nm.remove();

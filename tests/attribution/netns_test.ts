@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { have, skipUnless } from "../helpers/run.ts";
-import { hostNetns, Lines, Netmon, Peer, type Rec, ssOwners, VethNs } from "./lab.ts";
+import { hostNetns, Nethogs, Netmon, Peer, type Rec, ssOwners, VethNs } from "./lab.ts";
 
 const SKIP = skipUnless({ root: true, tools: ["python3", "ss", "ip", "curl"] });
 
@@ -60,49 +60,6 @@ class FakeContainer {
     try {
       Deno.removeSync(this.dir);
     } catch { /* still busy: leave it */ }
-  }
-}
-
-/** nethogs -t on one interface: per-process totals (bytes) of its last refresh. */
-class Nethogs {
-  readonly child: Deno.ChildProcess;
-  readonly lines: Lines;
-  readonly #all: string[] = [];
-  constructor(iface: string) {
-    this.child = new Deno.Command("nethogs", {
-      args: ["-t", "-v", "2", "-d", "1", "-C", iface],
-      stdout: "piped",
-      stderr: "null",
-      stdin: "null",
-    }).spawn();
-    this.lines = new Lines(this.child.stdout);
-  }
-  async ready(): Promise<void> {
-    for (;;) {
-      const l = await this.lines.next();
-      this.#all.push(l);
-      if (l.startsWith("Refreshing:")) return;
-    }
-  }
-  /** Stops nethogs; its last totals by pid: [sent, received]. */
-  async stop(): Promise<Map<number, [number, number]>> {
-    const rest = (async () => {
-      try {
-        for (;;) this.#all.push(await this.lines.next());
-      } catch { /* ended */ }
-    })();
-    await new Promise((r) => setTimeout(r, 2500)); // two more refreshes
-    try {
-      this.child.kill("SIGTERM");
-    } catch { /* gone */ }
-    await this.child.status;
-    await rest;
-    const totals = new Map<number, [number, number]>();
-    for (const l of this.#all) {
-      const m = /^(.*)\/(\d+)\/\d+\t([\d.e+]+)\t([\d.e+]+)$/.exec(l);
-      if (m) totals.set(Number(m[2]), [Number(m[3]), Number(m[4])]);
-    }
-    return totals;
   }
 }
 
@@ -266,7 +223,7 @@ Deno.test({
       assert.match(summary, /netmon: processes: \d+ flows attributed/);
     } finally {
       if (hogs) await hogs.stop().catch(() => {});
-      for (const p of peers) await p.stop();
+      for (const p of peers.reverse()) await p.stop();
       if (nm) {
         await nm.stop();
         nm.remove();

@@ -230,7 +230,7 @@ Deno.test({
       await assertRestored(t, 0, VIEW);
     } finally {
       await t.close();
-      for (const p of peers) await p.stop();
+      for (const p of peers.reverse()) await p.stop();
       await h.close();
     }
   },
