@@ -24,6 +24,13 @@ const SYMBOLS = {
   readlinkat: { parameters: ["i32", "pointer", "buffer", "usize"], result: "isize" },
   readlink: { parameters: ["buffer", "buffer", "usize"], result: "isize" },
   syscall: { parameters: ["i64", "i64", "i64"], result: "i64" },
+  getdents64: { name: "syscall", parameters: ["i64", "i32", "buffer", "usize"], result: "i64" },
+  open: { parameters: ["buffer", "i32"], result: "i32" },
+  readlinkatBuf: {
+    name: "readlinkat",
+    parameters: ["i32", "buffer", "buffer", "usize"],
+    result: "isize",
+  },
   close: { parameters: ["i32"], result: "i32" },
   pollWait: {
     name: "poll",
@@ -123,6 +130,82 @@ const dec = new TextDecoder();
 export function readLink(path: string, buf = new Uint8Array(256)): string | null {
   const n = Number(lib().readlink(cpath(path), buf, BigInt(buf.length)));
   return n < 0 ? null : dec.decode(buf.subarray(0, n));
+}
+
+/** SYS_getdents64 (x86_64 217, aarch64 61). */
+const SYS_GETDENTS64 = Deno.build.arch === "aarch64" ? 61 : 217;
+const O_RDONLY_DIRECTORY_CLOEXEC = 0o2000000 | 0o200000;
+/** struct linux_dirent64: d_ino u64, d_off i64, d_reclen u16, d_type u8, d_name. */
+const DENT = { RECLEN: 16, NAME: 19 } as const;
+
+/**
+ * Reads a directory whose entries are numbers (/proc, /proc/<pid>/fd) with getdents64(2)
+ * into one buffer: calls `fn(n, nameBuf)` for each numeric entry, with the name also as a
+ * NUL-terminated C string in `nameBuf` (valid during the call). No allocation per entry.
+ * Returns the directory's fd to the caller through `fn`'s third argument; -1 when the
+ * directory cannot be opened.
+ */
+export class NumericDir {
+  readonly #dents = new Uint8Array(32768);
+  readonly #dv = new DataView(this.#dents.buffer);
+  readonly #name = new Uint8Array(24);
+  readonly #path = new Uint8Array(64);
+  readonly #link = new Uint8Array(64);
+
+  /** `path` as a C string in a reused buffer (paths here are short). */
+  #cpath(path: string): Uint8Array {
+    const r = enc.encodeInto(path, this.#path);
+    this.#path[r.written] = 0;
+    return this.#path;
+  }
+
+  /** Calls `fn(number, dirfd)` per numeric entry; returns false when `path` cannot be read. */
+  each(path: string, fn: (n: number, dirfd: number) => void): boolean {
+    const c = lib();
+    const fd = c.open(this.#cpath(path), O_RDONLY_DIRECTORY_CLOEXEC);
+    if (fd < 0) return false;
+    try {
+      const buf = this.#dents, dv = this.#dv, name = this.#name;
+      for (;;) {
+        const n = Number(c.getdents64(BigInt(SYS_GETDENTS64), fd, buf, BigInt(buf.length)));
+        if (n <= 0) break;
+        for (let off = 0; off < n;) {
+          const reclen = dv.getUint16(off + DENT.RECLEN, true);
+          let v = 0, k = 0, i = off + DENT.NAME;
+          for (; buf[i] !== 0; i++, k++) {
+            const d = buf[i] - 48;
+            if (d < 0 || d > 9) {
+              v = -1;
+              break;
+            }
+            v = v * 10 + d;
+            name[k] = buf[i];
+          }
+          if (v >= 0 && k > 0) {
+            name[k] = 0;
+            fn(v, fd);
+          }
+          off += reclen;
+        }
+      }
+      return true;
+    } finally {
+      c.close(fd);
+    }
+  }
+
+  /** The number in a `socket:[N]` link of the entry last passed to `each`'s callback, or -1. */
+  socketInode(dirfd: number): number {
+    const link = this.#link;
+    const len = Number(lib().readlinkatBuf(dirfd, this.#name, link, BigInt(link.length)));
+    // "socket:[" ... "]"
+    if (
+      len < 10 || link[0] !== 115 || link[6] !== 58 || link[7] !== 91 || link[len - 1] !== 93
+    ) return -1;
+    let ino = 0;
+    for (let i = 8; i < len - 1; i++) ino = ino * 10 + (link[i] - 48);
+    return ino;
+  }
 }
 
 /** A pidfd for `pid` (pidfd_open(2)), or -1 when the kernel or the process says no. */

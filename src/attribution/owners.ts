@@ -15,15 +15,12 @@
  *
  * @module
  */
-import { listDir, nameByte, readLinkAt, withDir } from "../../ffi/procfs.ts";
+import { NumericDir } from "../../ffi/procfs.ts";
 
 /** Least time between two searches of every process started by misses. */
 export const EXHAUSTIVE_GAP_MS = 500;
 /** Pids remembered as recent owners of new sockets. */
 const RECENT = 32;
-const DOT = 46;
-/** "socket:[" */
-const PREFIX = [115, 111, 99, 107, 101, 116, 58, 91];
 
 export interface OwnerStats {
   fullScans: number;
@@ -48,7 +45,7 @@ export class SocketOwners {
   #recent: number[] = [];
   #lastFull = -Infinity;
   #lastExhaustive = -Infinity;
-  readonly #buf = new Uint8Array(64);
+  readonly #dir = new NumericDir();
   readonly stats: OwnerStats = {
     fullScans: 0,
     targetedScans: 0,
@@ -178,12 +175,8 @@ export class SocketOwners {
   }
 
   #listPids(): number[] {
-    const names = listDir(this.#root) ?? [];
     const out: number[] = [];
-    for (const n of names) {
-      const c = n.charCodeAt(0);
-      if (c >= 48 && c <= 57) out.push(Number(n));
-    }
+    this.#dir.each(this.#root, (pid) => out.push(pid));
     return out;
   }
 
@@ -192,36 +185,23 @@ export class SocketOwners {
    * when the directory cannot be read (gone, or not allowed).
    */
   #scanPid(pid: number, onSocket: (inode: number) => void): number {
-    const buf = this.#buf;
-    const r = withDir(`${this.#root}/${pid}/fd`, (d) => {
-      let n = 0;
-      for (let p = d.next(); p !== null; p = d.next()) {
-        if (nameByte(p) === DOT) continue;
-        const len = readLinkAt(d.fd, p, buf);
-        this.stats.linksRead++;
-        if (len < PREFIX.length + 2 || buf[len - 1] !== 93) continue; // ']'
-        let ok = true;
-        for (let i = 0; i < PREFIX.length; i++) {
-          if (buf[i] !== PREFIX[i]) {
-            ok = false;
-            break;
-          }
-        }
-        if (!ok) continue;
-        let ino = 0;
-        for (let i = PREFIX.length; i < len - 1; i++) ino = ino * 10 + (buf[i] - 48);
+    const dir = this.#dir;
+    let n = 0, links = 0;
+    const ok = dir.each(`${this.#root}/${pid}/fd`, (_fd, dirfd) => {
+      links++;
+      const ino = dir.socketInode(dirfd);
+      if (ino >= 0) {
         onSocket(ino);
         n++;
       }
-      return n;
     });
-    return "value" in r ? r.value : -1;
+    this.stats.linksRead += links;
+    return ok ? n : -1;
   }
 }
 
 /** True when this process may read other processes' descriptors (root, CAP_SYS_PTRACE). */
 export function canReadOtherProcesses(root = "/proc"): boolean {
   // pid 1 belongs to root everywhere; being allowed to list its fds is the test ss -p needs.
-  const r = withDir(`${root}/1/fd`, () => true);
-  return "value" in r;
+  return new NumericDir().each(`${root}/1/fd`, () => {});
 }
