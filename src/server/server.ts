@@ -1,27 +1,35 @@
 /**
- * `netmon serve`: the monitor server. Takes ndjson batches over HTTP, deduplicates
- * them by Idempotency-Key and stores their records in SQLite (node:sqlite, WAL), one
- * transaction per batch; the answer is 2xx only after the commit.
+ * `netmon serve`: the monitor server. Takes ndjson batches over HTTP and stores them in a
+ * store (src/store/: SQLite by default, ClickHouse with `--store clickhouse://...`),
+ * deduplicated by Idempotency-Key (with the body's SHA-256: the same key with another
+ * body answers 422) and by record id; the answer is 2xx only after the store committed.
+ * Queries: `GET /api/...` (api.ts, contract in src/query/api.ts and docs/query.md).
  *
- * Endpoints:
- * - `POST /` (any path not under /api/): a batch. 200 `{"stored":N}` or
- *   `{"duplicate":true,"stored":0}`; 400 bad body, 401 token, 413 too large.
- * - `GET /api/stats`: `{records, batches, duplicate_batches, rejected_batches, ...}`.
- * - `GET /api/records?limit=&after=`: `{records:[{id, batch, record}], next}`.
- * - `GET /api/health`: `{"ok":true}`.
+ * Ingest: `POST /` (any path not under /api/): 200 `{"stored":N}` or
+ * `{"duplicate":true,"stored":0}`; 400 bad body, 401 token, 413 too large, 422 key reused
+ * with another body, 503 store unavailable (full disk, busy): the agent spools and retries.
+ * Header `Netmon-Agent: {"Host_Name":..,"Kernel_Drops":..,"Queue_Drops":..,"Spool_Records":..}`
+ * (optional) updates the agents table.
  */
-import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { Logger } from "../log/mod.ts";
+import type { AgentReport } from "../store/schema.ts";
+import { BadBatch, parseBatch } from "../store/ingest.ts";
+import { type Store, StoreUnavailable } from "../store/store.ts";
+import { DEFAULT_LIMITS, type QueryLimits } from "../query/request.ts";
+import { answerApi, json, type ServerCounters } from "./api.ts";
 
 export interface ServeOptions {
   hostname: string;
   port: number;
-  dbPath: string;
+  /** The store (SQLite or ClickHouse), opened by the caller; closed when the server stops. */
+  store: Store;
   /** Bearer token required on every request ("" = none). */
   token: string;
   /** Largest request body (after gzip decoding). */
   maxBodyBytes: number;
   log: Logger;
+  /** Query limits (rows, time range, execution time). */
+  limits?: QueryLimits;
 }
 
 export interface RunningServer {
@@ -33,18 +41,10 @@ export interface RunningServer {
   stats(): ServerStats;
 }
 
-export interface ServerStats {
-  records: number;
-  batches: number;
-  duplicate_batches: number;
-  rejected_batches: number;
-  too_large: number;
-  unauthorized: number;
-  bytes: number;
-}
+/** Ingest counters since start (records/batches: stored by this process). */
+export type ServerStats = ServerCounters;
 
 const MAX_KEY = 256;
-const MAX_PAGE = 10_000;
 
 class BodyTooLarge extends Error {}
 class BadBody extends Error {}
@@ -73,124 +73,50 @@ async function readLimited(stream: ReadableStream<Uint8Array>, max: number): Pro
   return out;
 }
 
-function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body) + "\n", {
-    status,
-    headers: { "content-type": "application/json", ...headers },
-  });
+/** SHA-256 hex of a body (kept with its Idempotency-Key). */
+async function bodyHash(data: Uint8Array): Promise<string> {
+  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>));
+  let h = "";
+  for (const x of d) h += x.toString(16).padStart(2, "0");
+  return h;
 }
 
-interface Row {
-  agent: string | null;
-  run: string | null;
-  seq: number | null;
-  type: string | null;
-  text: string;
-}
-
-/** Parses an ndjson body; throws BadBody naming the first bad line. */
-export function parseNdjson(text: string): Row[] {
-  const rows: Row[] = [];
-  let lineNo = 0;
-  for (const raw of text.split("\n")) {
-    lineNo++;
-    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
-    if (line.trim() === "") continue;
-    let v: unknown;
-    try {
-      v = JSON.parse(line);
-    } catch (e) {
-      throw new BadBody(`line ${lineNo}: not JSON (${(e as Error).message})`);
-    }
-    if (typeof v !== "object" || v === null || Array.isArray(v)) {
-      throw new BadBody(`line ${lineNo}: not a JSON object`);
-    }
-    const env = (v as Record<string, unknown>).Netmon as Record<string, unknown> | undefined;
-    const str = (x: unknown) => (typeof x === "string" ? x : null);
-    rows.push({
-      agent: str(env?.Agent_ID),
-      run: str(env?.Run_ID),
-      seq: typeof env?.Sequence === "number" ? env.Sequence : null,
-      type: str(env?.Record_Type),
-      text: line,
-    });
+/** The agent's report about itself: header `Netmon-Agent` (JSON object), or null. */
+export function parseAgentHeader(v: string | null): AgentReport | null {
+  if (v === null || v.length > 1024) return null;
+  try {
+    const o = JSON.parse(v) as Record<string, unknown>;
+    if (typeof o !== "object" || o === null) return null;
+    const n = (
+      x: unknown,
+    ) => (typeof x === "number" && x >= 0 && Number.isFinite(x) ? x : undefined);
+    return {
+      Host_Name: typeof o.Host_Name === "string" ? o.Host_Name.slice(0, 255) : undefined,
+      Kernel_Drops: n(o.Kernel_Drops),
+      Queue_Drops: n(o.Queue_Drops),
+      Spool_Records: n(o.Spool_Records),
+    };
+  } catch {
+    return null;
   }
-  if (rows.length === 0) throw new BadBody("no records in the body");
-  return rows;
 }
 
-/** Opens the database (WAL) and creates the tables. */
-export function openDb(path: string): DatabaseSync {
-  const db = new DatabaseSync(path);
-  db.exec("PRAGMA journal_mode=WAL");
-  db.exec("PRAGMA synchronous=FULL");
-  db.exec("PRAGMA busy_timeout=5000");
-  db.exec(`CREATE TABLE IF NOT EXISTS batches (
-    id INTEGER PRIMARY KEY,
-    idem_key TEXT UNIQUE,
-    records INTEGER NOT NULL,
-    bytes INTEGER NOT NULL,
-    received_at TEXT NOT NULL)`);
-  db.exec(`CREATE TABLE IF NOT EXISTS records (
-    id INTEGER PRIMARY KEY,
-    batch_id INTEGER NOT NULL,
-    agent_id TEXT,
-    run_id TEXT,
-    seq INTEGER,
-    record_type TEXT,
-    body TEXT NOT NULL)`);
-  db.exec("CREATE INDEX IF NOT EXISTS records_by_seq ON records(agent_id, run_id, seq)");
-  return db;
-}
-
-/** Starts `netmon serve`. */
+/** Starts `netmon serve` on an opened store. */
 export function startServer(o: ServeOptions): RunningServer {
-  const db = openDb(o.dbPath);
-  const q = {
-    findKey: db.prepare("SELECT id FROM batches WHERE idem_key = ?"),
-    addBatch: db.prepare(
-      "INSERT INTO batches (idem_key, records, bytes, received_at) VALUES (?, ?, ?, ?)",
-    ),
-    addRecord: db.prepare(
-      "INSERT INTO records (batch_id, agent_id, run_id, seq, record_type, body) VALUES (?, ?, ?, ?, ?, ?)",
-    ),
-    page: db.prepare("SELECT id, batch_id, body FROM records WHERE id > ? ORDER BY id LIMIT ?"),
-  } satisfies Record<string, StatementSync>;
-  const totals = db.prepare(
-    "SELECT count(*) AS batches, coalesce(sum(records), 0) AS records, coalesce(sum(bytes), 0) AS bytes FROM batches",
-  ).get() as { batches: number; records: number; bytes: number };
+  const store = o.store;
+  const limits = o.limits ?? DEFAULT_LIMITS;
   const stats: ServerStats = {
-    records: Number(totals.records),
-    batches: Number(totals.batches),
+    records: 0,
+    batches: 0,
     duplicate_batches: 0,
     rejected_batches: 0,
+    mismatched_keys: 0,
     too_large: 0,
     unauthorized: 0,
-    bytes: Number(totals.bytes),
+    unavailable: 0,
+    bytes: 0,
   };
   const want = o.token ? `Bearer ${o.token}` : null;
-
-  const store = (key: string | null, rows: Row[], bytes: number): number | null => {
-    db.exec("BEGIN IMMEDIATE");
-    try {
-      if (key !== null && q.findKey.get(key) !== undefined) {
-        db.exec("ROLLBACK");
-        return null;
-      }
-      const r = q.addBatch.run(key, rows.length, bytes, new Date().toISOString());
-      const batchId = Number(r.lastInsertRowid);
-      for (const row of rows) {
-        q.addRecord.run(batchId, row.agent, row.run, row.seq, row.type, row.text);
-      }
-      db.exec("COMMIT");
-      return rows.length;
-    } catch (e) {
-      try {
-        db.exec("ROLLBACK");
-      } catch { /* already rolled back */ }
-      throw e;
-    }
-  };
 
   const ingest = async (req: Request): Promise<Response> => {
     const key = req.headers.get("idempotency-key");
@@ -201,12 +127,8 @@ export function startServer(o: ServeOptions): RunningServer {
     const declared = Number(req.headers.get("content-length") ?? "0");
     if (declared > o.maxBodyBytes) {
       stats.too_large++;
-      return json(413, { error: `body larger than ${o.maxBodyBytes} bytes` });
-    }
-    if (key !== null && q.findKey.get(key) !== undefined) {
-      stats.duplicate_batches++;
       await req.body?.cancel();
-      return json(200, { duplicate: true, stored: 0 });
+      return json(413, { error: `body larger than ${o.maxBodyBytes} bytes` });
     }
     let data: Uint8Array;
     try {
@@ -227,43 +149,51 @@ export function startServer(o: ServeOptions): RunningServer {
       const msg = e instanceof BadBody ? e.message : `cannot read body: ${(e as Error).message}`;
       return json(400, { error: msg });
     }
-    let rows: Row[];
+    const hash = await bodyHash(data);
+    let text: string;
     try {
-      rows = parseNdjson(new TextDecoder("utf-8", { fatal: true }).decode(data));
+      text = new TextDecoder("utf-8", { fatal: true }).decode(data);
+    } catch {
+      stats.rejected_batches++;
+      return json(400, { error: "body is not UTF-8" });
+    }
+    let batch;
+    try {
+      // Lines without an envelope get a run named after the body: a resend is a duplicate.
+      batch = parseBatch(text, store.schema, `b${hash.slice(0, 16)}`);
     } catch (e) {
       stats.rejected_batches++;
-      const msg = e instanceof BadBody ? e.message : "body is not UTF-8";
-      return json(400, { error: msg });
+      return json(400, { error: e instanceof BadBatch ? e.message : (e as Error).message });
     }
-    let stored: number | null;
+    let out;
     try {
-      stored = store(key, rows, data.length);
+      out = await store.ingest({
+        key,
+        hash,
+        bytes: data.length,
+        batch,
+        report: parseAgentHeader(req.headers.get("netmon-agent")),
+      });
     } catch (e) {
-      o.log.error(`serve: cannot store a batch: ${(e as Error).message}`);
+      stats.unavailable++;
+      const why = e instanceof StoreUnavailable ? e.message : (e as Error).message;
+      o.log.error(`serve: cannot store a batch: ${why}`);
       return json(503, { error: "cannot store the batch now" }, { "retry-after": "1" });
     }
-    if (stored === null) {
+    if (out.kind === "duplicate") {
       stats.duplicate_batches++;
       return json(200, { duplicate: true, stored: 0 });
     }
-    stats.records += stored;
+    if (out.kind === "mismatch") {
+      stats.mismatched_keys++;
+      return json(422, {
+        error: `Idempotency-Key ${key} was stored before with a different body`,
+      });
+    }
+    stats.records += out.records;
     stats.batches++;
     stats.bytes += data.length;
-    return json(200, { stored });
-  };
-
-  const records = (url: URL): Response => {
-    const limit = Math.min(
-      MAX_PAGE,
-      Math.max(1, Number(url.searchParams.get("limit") ?? 100) || 100),
-    );
-    const after = Math.max(0, Number(url.searchParams.get("after") ?? 0) || 0);
-    const rows = q.page.all(after, limit) as { id: number; batch_id: number; body: string }[];
-    const out = rows.map((r) => `{"id":${r.id},"batch":${r.batch_id},"record":${r.body}}`);
-    const next = rows.length > 0 ? rows[rows.length - 1].id : after;
-    return new Response(`{"records":[${out.join(",")}],"next":${next}}\n`, {
-      headers: { "content-type": "application/json" },
-    });
+    return json(200, { stored: out.records });
   };
 
   const handler = async (req: Request): Promise<Response> => {
@@ -277,10 +207,7 @@ export function startServer(o: ServeOptions): RunningServer {
     const url = new URL(req.url);
     if (url.pathname.startsWith("/api/")) {
       if (req.method !== "GET") return json(405, { error: "use GET" }, { allow: "GET" });
-      if (url.pathname === "/api/stats") return json(200, stats);
-      if (url.pathname === "/api/records") return records(url);
-      if (url.pathname === "/api/health") return json(200, { ok: true });
-      return json(404, { error: "no such endpoint" });
+      return await answerApi(store, url, limits, () => ({ ...stats }), o.log);
     }
     if (req.method !== "POST") return json(405, { error: "POST batches here" }, { allow: "POST" });
     return await ingest(req);
@@ -296,7 +223,7 @@ export function startServer(o: ServeOptions): RunningServer {
     },
   }, handler);
   const addr = server.addr as Deno.NetAddr;
-  const finished = server.finished.then(() => db.close());
+  const finished = server.finished.then(() => store.close());
   return {
     hostname: addr.hostname,
     port: addr.port,

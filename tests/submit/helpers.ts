@@ -63,7 +63,16 @@ export class ServeProcess {
   /** Starts `netmon serve --listen 127.0.0.1:PORT --db DB` and waits until it listens. */
   static async start(db: string, port = 0, extra: string[] = []): Promise<ServeProcess> {
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", MAIN, "serve", "--listen", `127.0.0.1:${port}`, "--db", db, ...extra],
+      args: [
+        "run",
+        "-A",
+        MAIN,
+        "serve",
+        "--listen",
+        `127.0.0.1:${port}`,
+        ...(db.startsWith("clickhouse://") ? ["--store", db] : ["--db", db]),
+        ...extra,
+      ],
       stdin: "null",
       stdout: "null",
       stderr: "piped",
