@@ -7,20 +7,9 @@
  *
  * @module
  */
-import { ipv4, ipv6 } from "../decode/format.ts";
 import { attrMap, dump, type NlMessage, RTM, type Transport, u32 } from "./netlink.ts";
-import { PROTOCOLS, RTMSG, RTMSG_LEN } from "./routes.ts";
+import { addr, PROTOCOLS, RTA, RTMSG, RTMSG_LEN } from "./routes.ts";
 
-const RTA = {
-  DST: 1,
-  OIF: 4,
-  GATEWAY: 5,
-  PRIORITY: 6,
-  PREFSRC: 7,
-  METRICS: 8,
-  MULTIPATH: 9,
-  TABLE: 15,
-} as const;
 /** RTAX_MTU inside RTA_METRICS. */
 const RTAX_MTU = 2;
 const RTM_F_CLONED = 0x200;
@@ -67,12 +56,6 @@ export interface RouteEntry {
   Preferred_Source: string | null;
   /** The route's own MTU metric (RTAX_MTU), or null when it has none. */
   Route_MTU: number | null;
-}
-
-function addr(bytes: Uint8Array, family: number, off: number, end: number): string | null {
-  if (family === AF_INET && end - off >= 4) return ipv4(bytes, off);
-  if (family === AF_INET6 && end - off >= 16) return ipv6(bytes, off);
-  return null;
 }
 
 /** One RTM_NEWROUTE message (cache clones skipped); multipath routes give their first hop. */

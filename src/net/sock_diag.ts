@@ -326,20 +326,6 @@ export function querySocket(
   return m === null ? null : parseDiagMsg(m, protocol);
 }
 
-/** Kernel socket state names (include/net/tcp_states.h) by number. */
-export const STATE_NAMES: Readonly<Record<number, string>> = {
-  1: "ESTABLISHED",
-  2: "SYN_SENT",
-  3: "SYN_RECV",
-  4: "FIN_WAIT1",
-  5: "FIN_WAIT2",
-  6: "TIME_WAIT",
-  7: "CLOSE",
-  8: "CLOSE_WAIT",
-  9: "LAST_ACK",
-  10: "LISTEN",
-  11: "CLOSING",
-  12: "NEW_SYN_RECV",
-};
+/** Kernel socket states netmon tells apart (include/net/tcp_states.h). */
 export const TCP_LISTEN = 10;
 export const TCP_TIME_WAIT = 6;

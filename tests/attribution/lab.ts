@@ -77,13 +77,7 @@ export class Peer {
     try {
       await this.child.stdin.close();
     } catch { /* closed */ }
-    const t = setTimeout(() => {
-      try {
-        this.child.kill("SIGKILL");
-      } catch { /* gone */ }
-    }, 5000);
-    await this.child.status;
-    clearTimeout(t);
+    await reap(this.child, 5000);
     await this.lines.cancel();
   }
 }
@@ -149,8 +143,19 @@ export function ssOwners(ns?: string): Map<string, { name: string; pid: number }
   return m;
 }
 
-/** Inodes of the packet sockets process `pid` holds (capture socket, SYN tap). */
-function packetSockets(pid: number): number {
+/** Waits for `child` to exit, killing it after `ms`. */
+export async function reap(child: Deno.ChildProcess, ms: number): Promise<void> {
+  const t = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* gone */ }
+  }, ms);
+  await child.status;
+  clearTimeout(t);
+}
+
+/** How many packet sockets process `pid` holds (capture socket, SYN tap). */
+export function packetSockets(pid: number): number {
   const inodes = new Set<number>();
   for (const line of Deno.readTextFileSync("/proc/net/packet").split("\n").slice(1)) {
     const f = line.trim().split(/\s+/);
@@ -202,13 +207,7 @@ export class Netmon {
     try {
       this.child.kill("SIGINT");
     } catch { /* gone */ }
-    const t = setTimeout(() => {
-      try {
-        this.child.kill("SIGKILL");
-      } catch { /* gone */ }
-    }, 30_000);
-    await this.child.status;
-    clearTimeout(t);
+    await reap(this.child, 30_000);
     await this.#written;
     return await this.#stderr;
   }

@@ -11,6 +11,9 @@ import { hostNetns, Netmon, Peer, type Rec, ssOwners } from "./lab.ts";
 const SKIP = skipUnless({ root: true, tools: ["python3", "ss"] });
 
 const flowsOf = (recs: Rec[]) => recs.filter((r) => r.Flow !== undefined);
+/** `netmon capture -i lo --json --flows` with more arguments. */
+const onLo = (...args: string[]) =>
+  new Netmon(["capture", "-i", "lo", "--json", "--flows", ...args]);
 const portsOf = (f: Rec) => [f.Flow.Source_Port, f.Flow.Destination_Port];
 
 Deno.test({
@@ -22,19 +25,10 @@ Deno.test({
     const tcpSrv = await Peer.start(["tcp-server", "127.0.0.1"]);
     const udpSrv = await Peer.start(["udp-server", "127.0.0.1"]);
     const P = tcpSrv.port, U = udpSrv.port;
-    const nm = new Netmon([
-      "capture",
-      "-i",
-      "lo",
-      "--json",
-      "--flows",
+    const nm = onLo(
       "--filter",
-      JSON.stringify([
-        { Flow: { Port: [P, U] } },
-        { TCP: { Port: P } },
-        { UDP: { Port: U } },
-      ]),
-    ]);
+      JSON.stringify([{ Flow: { Port: [P, U] } }, { TCP: { Port: P } }, { UDP: { Port: U } }]),
+    );
     const peers = [tcpSrv, udpSrv];
     try {
       await nm.ready();
@@ -112,27 +106,17 @@ Deno.test({
     const srv = await Peer.start(["tcp-server", "127.0.0.1"]);
     const P = srv.port;
     const peers = [srv];
-    const nm = new Netmon([
-      "capture",
-      "-i",
-      "lo",
-      "--json",
-      "--flows",
+    const nm = onLo(
       "--filter",
       JSON.stringify({ Process: { Command: "x", Role: "originator" } }),
       "--filter",
       JSON.stringify({ Process: { Role: "originator" }, TCP: { Port: P } }),
-    ]);
-    const off = new Netmon([
-      "capture",
-      "-i",
-      "lo",
-      "--json",
-      "--flows",
+    );
+    const off = onLo(
       "--no-processes",
       "--filter",
       JSON.stringify([{ Flow: { Port: P } }, { TCP: { Port: P } }]),
-    ]);
+    );
     try {
       await nm.ready();
       await off.ready(1);

@@ -13,6 +13,29 @@ const netmon = `${Deno.execPath()} run -A ${MAIN} proc`;
 const VIEW = /netmon proc \d+ \(|\?: help/;
 const opts = { ignore: skip !== null, sanitizeResources: false, sanitizeOps: false };
 
+/**
+ * Runs `netmon proc HOLDER_PID <args>` in a fresh terminal, hands over to `fn`, then quits
+ * with q and checks the terminal is restored.
+ */
+async function onHolder(
+  args: string,
+  fn: (t: Tmux, h: Awaited<ReturnType<typeof startHolder>>) => Promise<void>,
+  size: [number, number] = [110, 32],
+): Promise<void> {
+  const h = await startHolder();
+  const t = new Tmux(...size);
+  try {
+    await t.start();
+    await t.shell(`${netmon} ${h.pid} ${args}`);
+    await fn(t, h);
+    await t.keys("q");
+    await assertRestored(t, 0, VIEW);
+  } finally {
+    await t.close();
+    await h.close();
+  }
+}
+
 /** The screen's rows (without the trailing newline). */
 const rowsOf = (screen: string) => screen.replace(/\n$/, "").split("\n");
 
@@ -70,12 +93,8 @@ Deno.test({
 Deno.test({
   ...opts,
   name: "tmux: arp tab shows IPv6 neighbours and the neighbour-cache statistics",
-  async fn() {
-    const h = await startHolder();
-    const t = new Tmux();
-    try {
-      await t.start();
-      await t.shell(`${netmon} ${h.pid} --no-intro --tab arp`);
+  fn: () =>
+    onHolder("--no-intro --tab arp", async (t) => {
       const s = await t.waitFor(/Neighbour cache statistics/);
       assert.match(s, /10\.200\.1\.2\s+IPv4\s+02:00:00:00:00:02\s+va\s+complete,permanent/);
       assert.match(s, /fd00:200::2\s+IPv6\s+02:00:00:00:00:03\s+va\s+PERMANENT/);
@@ -84,25 +103,15 @@ Deno.test({
         assert.match(s, new RegExp(`^${c}\\s+\\d+\\s+\\d+\\s+\\S`, "m"), c);
       }
       assert.match(s, /res_failed\s+\d+\s+\d+\s+failed resolutions/);
-      await t.keys("q");
-      await assertRestored(t, 0, VIEW);
-    } finally {
-      await t.close();
-      await h.close();
-    }
-  },
+    }),
 });
 
 Deno.test({
   ...opts,
   name:
     "tmux: traffic tab has every /proc/net/dev column with units; Right scrolls, keeps the first column, stops at the last; markers where cut",
-  async fn() {
-    const h = await startHolder();
-    const t = new Tmux();
-    try {
-      await t.start();
-      await t.shell(`${netmon} ${h.pid} --no-intro --tab traffic`);
+  fn: () =>
+    onHolder("--no-intro --tab traffic", async (t) => {
       const s = await t.waitFor(/^Interface\s+RX rate\s+RX \[pkt\/s\]\s+TX rate/m);
       const header = () => rowsOf(t.last).find((l) => l.startsWith("Interface"))!;
       assert.match(header(), /RX bytes\s+RX packets \[pkt\]\s+RX errs \[pkt\]/);
@@ -157,24 +166,14 @@ Deno.test({
       assert.equal(header(), last);
       await t.keys("Left");
       await t.waitFor(() => header() !== last);
-      await t.keys("q");
-      await assertRestored(t, 0, VIEW);
-    } finally {
-      await t.close();
-      await h.close();
-    }
-  },
+    }),
 });
 
 Deno.test({
   ...opts,
   name: "tmux: routing tab shows MTU, table and type for IPv4 and IPv6",
-  async fn() {
-    const h = await startHolder();
-    const t = new Tmux(160, 40);
-    try {
-      await t.start();
-      await t.shell(`${netmon} ${h.pid} --no-intro --tab routing`);
+  fn: () =>
+    onHolder("--no-intro --tab routing", async (t) => {
       const s = await t.waitFor(/203\.0\.113\.0\/24/);
       assert.match(s, /^Destination\s+Family\s+Gateway\s+Interface\s+Metric\s+MTU\s+Table\s+Type/m);
       assert.match(s, /203\.0\.113\.0\/24\s+IPv4\s+10\.200\.1\.2\s+va\s+0\s+1300\s+100\s+unicast/);
@@ -184,13 +183,7 @@ Deno.test({
         /198\.51\.100\.0\/24\s+IPv4\s+10\.200\.1\.2\s+va\s+7\s+1500 \(dev\)\s+main\s+unicast/,
       );
       assert.match(s, /127\.0\.0\.1\/32\s+IPv4\s+-\s+lo\s+0\s+65536 \(dev\)\s+local\s+local/);
-      await t.keys("q");
-      await assertRestored(t, 0, VIEW);
-    } finally {
-      await t.close();
-      await h.close();
-    }
-  },
+    }, [160, 40]),
 });
 
 Deno.test({
@@ -239,12 +232,8 @@ Deno.test({
 Deno.test({
   ...opts,
   name: "tmux: sort by any column (< > I), / search filters rows, ? lists every key",
-  async fn() {
-    const h = await startHolder();
-    const t = new Tmux();
-    try {
-      await t.start();
-      await t.shell(`${netmon} ${h.pid} --no-intro`);
+  fn: () =>
+    onHolder("--no-intro", async (t) => {
       await t.waitFor(/tcp: \d+ sockets/);
       await t.keys(">");
       let s = await t.waitFor(/sorted by Local Address asc/);
@@ -294,13 +283,7 @@ Deno.test({
       ) assert.ok(s.includes(k), `help lists ${k}`);
       await t.keys("z");
       await t.waitFor(/tcp: \d+ sockets/);
-      await t.keys("q");
-      await assertRestored(t, 0, VIEW);
-    } finally {
-      await t.close();
-      await h.close();
-    }
-  },
+    }),
 });
 
 Deno.test({

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { have, MAIN, skipUnless } from "../helpers/run.ts";
 import { assertRestored, Tmux } from "../helpers/tmux.ts";
-import { hostNetns, Nethogs, Peer, VethNs } from "../attribution/lab.ts";
+import { hostNetns, Nethogs, packetSockets, Peer, VethNs } from "../attribution/lab.ts";
 
 const SKIP = skipUnless({ root: true, tools: ["python3", "ip"] });
 const opts = { ignore: SKIP !== null, sanitizeResources: false, sanitizeOps: false };
@@ -21,26 +21,11 @@ interface Row {
 }
 
 /** Waits until process `pid` holds `n` packet sockets (capture and SYN tap: ready). */
-async function packetSockets(pid: number, n: number): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    const inodes = new Set(
-      Deno.readTextFileSync("/proc/net/packet").split("\n").slice(1).map((l) =>
-        Number(l.trim().split(/\s+/)[8])
-      ),
-    );
-    let k = 0;
-    try {
-      for (const e of Deno.readDirSync(`/proc/${pid}/fd`)) {
-        try {
-          const m = /^socket:\[(\d+)\]$/.exec(Deno.readLinkSync(`/proc/${pid}/fd/${e.name}`));
-          if (m && inodes.has(Number(m[1]))) k++;
-        } catch { /* closed */ }
-      }
-    } catch { /* not yet */ }
-    if (k >= n) return;
+async function ready(pid: number, n: number): Promise<void> {
+  for (let i = 0; i < 600 && packetSockets(pid) < n; i++) {
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error("netmon top never opened its sockets");
+  if (packetSockets(pid) < n) throw new Error("netmon top never opened its sockets");
 }
 
 Deno.test({
@@ -61,7 +46,7 @@ Deno.test({
       }).spawn();
       const out = new Response(top.stdout).text();
       const err = new Response(top.stderr).text();
-      await packetSockets(top.pid, 2);
+      await ready(top.pid, 2);
       if (have("nethogs")) {
         hogs = new Nethogs(v.host);
         await hogs.ready();
