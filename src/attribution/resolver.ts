@@ -239,12 +239,10 @@ export class ProcessResolver implements FlowAnnotator {
     this.#memory = new SocketMemory((opts.graceSeconds ?? 30) * 1000);
     this.#ns = new Namespaces(this.#procRoot);
     this.#owners = new SocketOwners(this.#procRoot);
-    this.#ns.refresh();
-    // Sockets inside every namespace now, so the first connection of one does not wait.
-    for (const ns of this.#ns.all()) this.#ns.diag(ns);
     this.#active.add(this.#ns.own);
-    this.#dumpActive();
-    this.#owners.fullScan();
+    // The first scans and dumps can take a while on a busy host: they run right after the
+    // caller has finished setting up (signal handlers...), or at the first lookup.
+    setTimeout(() => this.#init(), 0);
     // Timers never keep netmon alive on their own (close() clears them).
     this.#timers.push(setInterval(() => this.#onTimer(), 1000));
     for (const t of this.#timers) t.unref();
@@ -260,6 +258,20 @@ export class ProcessResolver implements FlowAnnotator {
         );
       }
     }
+  }
+
+  #initialized = false;
+
+  /** Namespaces, their sockets, the first descriptor scan. */
+  #init(): void {
+    if (this.#initialized || this.#closed) return;
+    this.#initialized = true;
+    this.#ns.refresh();
+    this.#lastNsRefresh = performance.now();
+    // Sockets inside every namespace now, so the first connection of one does not wait.
+    for (const ns of this.#ns.all()) this.#ns.diag(ns);
+    this.#dumpActive();
+    this.#owners.fullScan();
   }
 
   /** Connections tracked now. */
@@ -395,6 +407,7 @@ export class ProcessResolver implements FlowAnnotator {
   #work(final = false): void {
     this.#scheduled = false;
     if (this.#closed) return;
+    this.#init();
     const batch = this.#pending;
     this.#pending = [];
     for (const c of batch) c.queued = false;
@@ -704,6 +717,7 @@ export class ProcessResolver implements FlowAnnotator {
 
   #onTimer(): void {
     if (this.#closed) return;
+    this.#init();
     this.#tick++;
     const everyRefresh = Math.max(1, Math.round(this.#refreshMs / 1000));
     if (this.#tick % Math.max(1, Math.round(this.#fullScanMs / 1000)) === 0) {
