@@ -1,17 +1,19 @@
 /**
- * Fast reads of /proc for process attribution: directory listings through opendir(3) /
- * readdir(3) and symbolic links through readlinkat(2) straight into a reused buffer, so a
- * scan of every `/proc/<pid>/fd/<n>` link allocates no string per descriptor (Deno's
- * readDirSync + readLinkSync cost ~25 µs a descriptor; this ~1-2 µs). Also pidfd_open(2),
- * which lets `netmon proc` wait for its target to exit.
+ * Reads of /proc for process attribution and netmon proc: directory listings, and the scan
+ * of every `/proc/<pid>/fd/<n>` link with getdents64(2) and readlinkat(2) into reused
+ * buffers, no string or object per descriptor ({@link NumericDir}; the kernel's readlink of
+ * a /proc fd link, about 8 µs, is then most of the cost). Also pidfd_open(2), which lets
+ * `netmon proc` wait for its target to exit.
  *
- * glibc on 64-bit Linux: `struct dirent` is d_ino u64, d_off i64, d_reclen u16, d_type u8,
- * then d_name (NUL-terminated) at offset 19.
+ * glibc on 64-bit Linux: `struct dirent` (readdir) and `struct linux_dirent64` (getdents64)
+ * are d_ino u64, d_off i64, d_reclen u16, d_type u8, then d_name (NUL-terminated) at 19.
  *
  * @example
  * ```ts
- * import { listDir, readLinkAt, withDir } from "./ffi/procfs.ts";
- * for (const name of listDir("/proc")) console.log(name);
+ * import { listDir, NumericDir } from "./ffi/procfs.ts";
+ * console.log(listDir("/proc")?.length);
+ * const d = new NumericDir();
+ * d.each("/proc/self/fd", (fd, dirfd) => console.log(fd, d.socketInode(dirfd)));
  * ```
  * @module
  */
@@ -21,7 +23,6 @@ const SYMBOLS = {
   readdir: { parameters: ["pointer"], result: "pointer" },
   closedir: { parameters: ["pointer"], result: "i32" },
   dirfd: { parameters: ["pointer"], result: "i32" },
-  readlinkat: { parameters: ["i32", "pointer", "buffer", "usize"], result: "isize" },
   readlink: { parameters: ["buffer", "buffer", "usize"], result: "isize" },
   syscall: { parameters: ["i64", "i64", "i64"], result: "i64" },
   getdents64: { name: "syscall", parameters: ["i64", "i32", "buffer", "usize"], result: "i64" },
@@ -108,20 +109,6 @@ export function listDir(path: string): string[] | null {
     return out;
   });
   return "value" in r ? r.value : null;
-}
-
-/** First byte of an entry name (to skip "." and ".." without making a string). */
-export function nameByte(p: Deno.PointerObject, i = 0): number {
-  return new Deno.UnsafePointerView(p).getUint8(i);
-}
-
-/**
- * readlinkat(dirfd, name) into `buf`; returns the link's length, or -1 when it cannot be
- * read (closed in between, permission). The link is not NUL-terminated.
- */
-export function readLinkAt(dirfd: number, name: Deno.PointerObject, buf: Uint8Array): number {
-  const n = Number(lib().readlinkat(dirfd, name, buf, BigInt(buf.length)));
-  return n < 0 ? -1 : n;
 }
 
 const dec = new TextDecoder();

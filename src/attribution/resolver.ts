@@ -246,17 +246,23 @@ export class ProcessResolver implements FlowAnnotator {
     // Timers never keep netmon alive on their own (close() clears them).
     this.#timers.push(setInterval(() => this.#onTimer(), 1000));
     for (const t of this.#timers) t.unref();
-    const tap = opts.tapInterface;
-    if (tap) {
-      try {
-        this.#tap = new SynTap(tap.name, tap.index, tap.loopback, (f) => this.#onSyn(f));
-      } catch (e) {
-        this.#log?.warn(
-          `process attribution: no SYN tap on ${tap.name} (${
-            e instanceof Error ? e.message : e
-          }); short connections may stay unresolved`,
-        );
-      }
+    this.#tapAt = opts.tapInterface ?? null;
+  }
+
+  readonly #tapAt: ResolverOptions["tapInterface"];
+
+  /** Opens the SYN tap (last in #init: an open tap means the resolver is ready). */
+  #openTap(): void {
+    const tap = this.#tapAt;
+    if (!tap) return;
+    try {
+      this.#tap = new SynTap(tap.name, tap.index, tap.loopback, (f) => this.#onSyn(f));
+    } catch (e) {
+      this.#log?.warn(
+        `process attribution: no SYN tap on ${tap.name} (${
+          e instanceof Error ? e.message : e
+        }); short connections may stay unresolved`,
+      );
     }
   }
 
@@ -272,6 +278,7 @@ export class ProcessResolver implements FlowAnnotator {
     for (const ns of this.#ns.all()) this.#ns.diag(ns);
     this.#dumpActive();
     this.#owners.fullScan();
+    this.#openTap();
   }
 
   /** Connections tracked now. */

@@ -120,7 +120,7 @@ Deno.test({
     try {
       await nm.ready();
       await off.ready(1);
-      const a = await Peer.start(["tcp-client", "127.0.0.1", String(P), "20", "100", "0.02"]);
+      const a = await Peer.start(["tcp-client", "127.0.0.1", String(P), "40", "100", "0.02"]);
       peers.push(a);
       assert.equal(await a.lines.next(), "DONE");
       for (const p of peers.splice(1)) await p.stop();
