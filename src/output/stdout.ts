@@ -7,6 +7,7 @@
  */
 import type { PacketRecord } from "../decode/record.ts";
 import { formatRecordLine } from "./text.ts";
+import { recordJson } from "./json.ts";
 
 const BUF_SIZE = 1024 * 1024;
 const NEWLINE = 0x0a;
@@ -68,7 +69,7 @@ export interface RecordPrinter {
 
 export function jsonPrinter(w = new LineWriter()): RecordPrinter {
   return {
-    write: (rec) => w.line(JSON.stringify(rec)),
+    write: (rec) => w.line(recordJson(rec)),
     flush: () => w.flush(),
     broken: () => w.broken,
   };

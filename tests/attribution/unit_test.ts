@@ -10,6 +10,7 @@ import { compileFilterSet } from "../../src/filter/mod.ts";
 import { parseNeighStat } from "../../src/proc/neighstat.ts";
 import type { DiagSocket } from "../../src/net/sock_diag.ts";
 import { runBpf } from "../filter/bpf_vm.ts";
+import { recordJson } from "../../src/output/json.ts";
 import { buildFrame, type FrameSpec } from "../filter/frames.ts";
 import { FIXTURES } from "../helpers/run.ts";
 
@@ -162,4 +163,28 @@ Deno.test("parseNeighStat(): per-CPU lines summed, entries taken once (a real /p
   assert.equal(st.get("hits"), 0x7c + 0x19c);
   assert.equal(st.get("periodic_gc_runs"), 0x191);
   assert.equal(st.size, 13);
+});
+
+Deno.test("recordJson(): the same JSON as JSON.stringify, shared Process objects serialized once, the record untouched", () => {
+  const p = { PID: 1, Name: "curl", Role: "originator" };
+  const q = { PID: 2, Name: "python3", Role: "responder" };
+  for (
+    const rec of [
+      { TCP: { Source_Port: 1 }, Process: p, Peer_Process: q, Community_ID: "1:x" },
+      { Flow: { Interim: false }, Process: q },
+      { Process: p },
+      { UDP: {} },
+    ] as Record<string, unknown>[]
+  ) {
+    const keys = Object.keys(rec);
+    const s = recordJson(rec);
+    assert.deepEqual(JSON.parse(s), JSON.parse(JSON.stringify(rec)));
+    assert.deepEqual(Object.keys(rec), keys, "the record keeps its keys");
+    assert.equal(rec.Process, keys.includes("Process") ? rec.Process : undefined);
+  }
+  // Shared objects are serialized once: a later change to one is not seen (they never change).
+  const r1 = recordJson({ A: 1, Process: p });
+  (p as Record<string, unknown>).Name = "changed";
+  assert.equal(recordJson({ A: 1, Process: p }), r1);
+  assert.equal(r1, '{"A":1,"Process":{"PID":1,"Name":"curl","Role":"originator"}}');
 });
