@@ -176,6 +176,11 @@ try {
       } | ${cost >= 0 ? "+" : ""}${cost.toFixed(1)}% | ${costs} |`,
     );
     for (const l of on.summary.split("\n")) if (/processes:/.test(l)) notes.push(`${label}: ${l}`);
+    const own = Number(/(\d+) ms CPU in all/.exec(on.summary)?.[1] ?? NaN);
+    notes.push(
+      `${label}: the resolver's own CPU over the whole run (start-up scans and dump included): ` +
+        `${own} ms = ${(own * 1000 / on.frames).toFixed(3)} µs per frame`,
+    );
   }
   notes.unshift(`sockets open in the capturing namespace: ${sockets}`);
 } finally {

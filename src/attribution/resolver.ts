@@ -26,6 +26,7 @@
  *
  * @module
  */
+import { cpuUsage } from "node:process";
 import type { Frame } from "../decode/frame.ts";
 import type { PacketRecord } from "../decode/record.ts";
 import { ipv4, ipv6 } from "../decode/format.ts";
@@ -81,6 +82,8 @@ export interface ResolverStats {
   latencyMs: { p50: number; p95: number; max: number; n: number };
   /** Full descriptor scans per minute since the resolver started. */
   rescansPerMinute: number;
+  /** CPU milliseconds the resolver's own work took (lookups, scans, dumps, timers, SYN tap). */
+  cpuMs: number;
 }
 
 const TCP = IPPROTO.TCP, UDP = IPPROTO.UDP;
@@ -171,6 +174,29 @@ function endpointHash(v: DataView, off: number, len: number, port: number): numb
 const SYN = 0x02, ACK = 0x10;
 /** A SYN on a connection resolved longer ago than this starts a new connection (port reuse). */
 const REUSE_MS = 5000;
+
+/**
+ * TCP and UDP sockets in `ns` by /proc/<pid>/net/sockstat{,6} (in use and TIME_WAIT), or
+ * null when the namespace has no process to read them through.
+ */
+export function socketCount(ns: Netns): number | null {
+  const m = /^(.*)\/ns\/net$/.exec(ns.path);
+  if (m === null) return null;
+  let n = 0;
+  for (const f of ["sockstat", "sockstat6"]) {
+    let text: string;
+    try {
+      text = Deno.readTextFileSync(`${m[1]}/net/${f}`);
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n")) {
+      if (!/^(TCP6?|UDP6?):/.test(line)) continue;
+      n += Number(/\binuse (\d+)/.exec(line)?.[1] ?? 0) + Number(/\btw (\d+)/.exec(line)?.[1] ?? 0);
+    }
+  }
+  return n;
+}
 
 /** Why attribution is off, when it cannot run here. */
 export function attributionUnavailable(procRoot = "/proc"): string | null {
@@ -271,6 +297,10 @@ export class ProcessResolver implements FlowAnnotator {
   /** Namespaces, their sockets, the first descriptor scan. */
   #init(): void {
     if (this.#initialized || this.#closed) return;
+    this.#timed(() => this.#initNow());
+  }
+
+  #initNow(): void {
     this.#initialized = true;
     this.#ns.refresh();
     this.#lastNsRefresh = performance.now();
@@ -279,6 +309,23 @@ export class ProcessResolver implements FlowAnnotator {
     this.#dumpActive();
     this.#owners.fullScan();
     this.#openTap();
+  }
+
+  #cpuMs = 0;
+  #timing = false;
+
+  /** Runs `fn`, adding the CPU time it took to the resolver's own (outermost call only). */
+  #timed(fn: () => void): void {
+    if (this.#timing) return fn();
+    this.#timing = true;
+    const c0 = cpuUsage();
+    try {
+      fn();
+    } finally {
+      const d = cpuUsage(c0);
+      this.#cpuMs += (d.user + d.system) / 1000;
+      this.#timing = false;
+    }
   }
 
   /** Connections tracked now. */
@@ -412,6 +459,10 @@ export class ProcessResolver implements FlowAnnotator {
   }
 
   #work(final = false): void {
+    this.#timed(() => this.#workNow(final));
+  }
+
+  #workNow(final: boolean): void {
     this.#scheduled = false;
     if (this.#closed) return;
     this.#init();
@@ -685,6 +736,10 @@ export class ProcessResolver implements FlowAnnotator {
   // --- SYN tap and timers --------------------------------------------------
 
   #onSyn(f: Frame): void {
+    this.#timed(() => this.#syn(f));
+  }
+
+  #syn(f: Frame): void {
     this.counts.tapSyns++;
     const c = this.connOf(f);
     // Now, not after a timer turn: the connection may last only milliseconds.
@@ -699,8 +754,11 @@ export class ProcessResolver implements FlowAnnotator {
   #dumpActive(): void {
     const now = performance.now();
     for (const ns of this.#active) {
-      const had = this.#dumped.get(ns);
-      if (had !== undefined && had > DUMP_AGAIN_MAX) continue;
+      const had = this.#dumped.get(ns) ?? socketCount(ns);
+      if (had !== null && had > DUMP_AGAIN_MAX) {
+        this.#dumped.set(ns, had);
+        continue;
+      }
       const t = this.#ns.diag(ns);
       if (t === null) continue;
       const t0 = performance.now();
@@ -723,6 +781,10 @@ export class ProcessResolver implements FlowAnnotator {
   }
 
   #onTimer(): void {
+    this.#timed(() => this.#timer());
+  }
+
+  #timer(): void {
     if (this.#closed) return;
     this.#init();
     this.#tick++;
@@ -799,6 +861,7 @@ export class ProcessResolver implements FlowAnnotator {
       tableFull: this.counts.tableFull,
       latencyMs: { p50: pct(0.5), p95: pct(0.95), max: this.#maxLatency, n: this.#latencySeen },
       rescansPerMinute: o.fullScans / minutes,
+      cpuMs: this.#cpuMs,
     };
   }
 
@@ -812,7 +875,10 @@ export class ProcessResolver implements FlowAnnotator {
       `netmon: processes: lookup ${f(s.latencyMs.p50)} ms median, ${f(s.latencyMs.p95)} ms p95 ` +
       `over ${s.latencyMs.n} connections; ${s.queries} socket queries, ` +
       `${f(s.rescansPerMinute)} full rescans/min, ${s.targetedScans} targeted scans; ` +
-      `${Math.round(s.dumpMs)} ms in socket dumps, ${Math.round(s.scanMs)} ms in descriptor scans`,
+      `${Math.round(s.dumpMs)} ms in socket dumps, ${
+        Math.round(s.scanMs)
+      } ms in descriptor scans, ` +
+      `${Math.round(s.cpuMs)} ms CPU in all`,
     ];
   }
 
