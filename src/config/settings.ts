@@ -10,7 +10,7 @@ export type SettingType = "string" | "int" | "number" | "bool" | "list" | "enum"
 export interface SettingSpec {
   /** Property name in {@link Settings}. */
   readonly name: keyof Settings;
-  readonly section: "capture" | "filter" | "server" | "spool" | "flow" | "log";
+  readonly section: "capture" | "decode" | "filter" | "server" | "spool" | "flow" | "log";
   /** INI key inside the section. */
   readonly key: string;
   readonly type: SettingType;
@@ -34,6 +34,11 @@ export interface Settings {
   statusInterval: number;
   user: string;
   processes: boolean;
+  // [decode]
+  reassemble: boolean;
+  reassemblyMemoryMb: number;
+  reassemblyTimeout: number;
+  udpPorts: string[];
   // [filter]
   filter: string[];
   exclude: string[];
@@ -51,6 +56,7 @@ export interface Settings {
   inFlight: number;
   graceSeconds: number;
   queueRecords: number;
+  requestTimeout: number;
   // [spool]
   spoolDir: string;
   spoolMaxBytes: number;
@@ -84,6 +90,10 @@ export function defaultSettings(): Settings {
     statusInterval: 5,
     user: "",
     processes: true,
+    reassemble: true,
+    reassemblyMemoryMb: 32,
+    reassemblyTimeout: 30,
+    udpPorts: [],
     filter: [],
     exclude: [],
     captureSelf: false,
@@ -99,6 +109,7 @@ export function defaultSettings(): Settings {
     inFlight: 2,
     graceSeconds: 5,
     queueRecords: 20000,
+    requestTimeout: 30,
     spoolDir: defaultSpoolDir(),
     spoolMaxBytes: 1024 * 1024 * 1024,
     flows: true,
@@ -170,6 +181,38 @@ export const SETTINGS: readonly SettingSpec[] = [
     key: "processes",
     type: "bool",
     help: "Live capture: name the local process behind each flow (Process in records; needs root).",
+  },
+  {
+    name: "reassemble",
+    section: "decode",
+    key: "reassemble",
+    type: "bool",
+    help: "Reassemble IPv4/IPv6 fragments: the last fragment carries the whole datagram.",
+  },
+  {
+    name: "reassemblyMemoryMb",
+    section: "decode",
+    key: "reassembly_memory_mb",
+    type: "int",
+    min: 1,
+    max: 4096,
+    help: "MiB the fragments held for reassembly may take; at the cap the oldest are dropped.",
+  },
+  {
+    name: "reassemblyTimeout",
+    section: "decode",
+    key: "reassembly_timeout",
+    type: "number",
+    min: 1,
+    max: 3600,
+    help: "Seconds a datagram may wait for its missing fragments.",
+  },
+  {
+    name: "udpPorts",
+    section: "decode",
+    key: "udp_port",
+    type: "list",
+    help: "Move a tunnel protocol to other UDP ports: NAME:PORT[,PORT] (vxlan, geneve, ...).",
   },
   {
     name: "filter",
@@ -293,6 +336,15 @@ export const SETTINGS: readonly SettingSpec[] = [
     max: 10000000,
     help:
       "Bound of the queue between capture and batcher; beyond it records are dropped and counted.",
+  },
+  {
+    name: "requestTimeout",
+    section: "server",
+    key: "request_timeout",
+    type: "number",
+    min: 0.1,
+    max: 3600,
+    help: "Seconds a request may take before it counts as failed (the batch is retried).",
   },
   {
     name: "spoolDir",

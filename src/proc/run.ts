@@ -14,6 +14,7 @@ import { writeAllSync } from "../ui/terminal.ts";
 import { listDir } from "../../ffi/procfs.ts";
 import { tabLines } from "./columns.ts";
 import { readStat } from "./read.ts";
+import { escapeControl } from "../output/escape.ts";
 import type { ProcStat } from "./stat.ts";
 import { type TabDoc, TabModel, type TabName } from "./tabs.ts";
 import { refresh } from "./snapshot.ts";
@@ -113,7 +114,9 @@ export function ambiguous(pattern: string, m: NameMatch[]): UsageError {
 
 /** Plain-text rendering of one refresh (no escape codes). */
 export function textReport(start: ProcStat, doc: TabDoc): string {
-  const head = `pid ${start.pid} (${start.comm})  tab: ${doc.tab}  rows: ${doc.rows.length}`;
+  const head = `pid ${start.pid} (${
+    escapeControl(start.comm)
+  })  tab: ${doc.tab}  rows: ${doc.rows.length}`;
   return [head, ...(doc.notes ?? []).map((n) => `note: ${n}`), ...tabLines(doc)].join("\n") + "\n";
 }
 
