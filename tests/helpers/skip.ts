@@ -21,3 +21,14 @@ export function needsTool(tool: string): string | null {
 }
 
 export const NEEDS_TSHARK: string | null = HAVE_TSHARK ? null : needsTool("tshark");
+
+/**
+ * For a file whose tests share one options object: true (ignore them) when `reason` is
+ * not null, printing `SKIP: tests of FILE: reason` once.
+ */
+export function skipFile(moduleUrl: string, reason: string | null): boolean {
+  if (reason === null) return false;
+  const file = new URL(moduleUrl).pathname.replace(/^.*\/tests\//, "tests/");
+  console.log(`SKIP: every test of ${file}: ${reason}`);
+  return true;
+}
