@@ -27,7 +27,7 @@ export function serveCommand() {
     .option("--max-body-bytes <n>", "largest batch body (default 64 MiB)", intArg(1024, 2 ** 31))
     .option(
       "--max-bytes-in-flight <n>",
-      "request-body bytes held at once, all connections (default 256 MiB)",
+      "request-body bytes held at once, all connections (default 128 MiB)",
       intArg(1 << 20, 2 ** 36),
     )
     .option(

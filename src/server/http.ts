@@ -31,7 +31,7 @@
  * @module
  */
 import type { Logger } from "../log/mod.ts";
-import { type ByteBudget, Reservation } from "./budget.ts";
+import type { ByteBudget, Reservation } from "./budget.ts";
 import { errorResponse, HttpError } from "./errors.ts";
 import { SERVE_DEFAULTS } from "./limits.ts";
 import { freeBuffer } from "./ndjson.ts";
@@ -127,6 +127,7 @@ const LINGER_BYTES = 64 * 1024 * 1024;
 /** Grace for requests in progress at shutdown. */
 const SHUTDOWN_GRACE_MS = 5000;
 const SWEEP_MS = 250;
+const STALL_MS = 1000;
 
 const enc = new TextEncoder();
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -890,13 +891,15 @@ class Server implements HttpServer {
 
   sweep(): void {
     const now = Date.now();
-    // A long synchronous stretch (a large SQLite commit) must not count against clients:
-    // push running deadlines back by the time the event loop was stuck.
-    const lag = now - this.#lastSweep - SWEEP_MS;
+    // A long synchronous stretch (a large SQLite commit) must not count against clients
+    // whose bytes wait in the kernel meanwhile: when the event loop was stuck for more
+    // than STALL_MS, push running deadlines back by the excess. (Ordinary load, sweeps a
+    // few hundred ms late, is not compensated, or a busy server would never time out.)
+    const stall = now - this.#lastSweep - SWEEP_MS - STALL_MS;
     this.#lastSweep = now;
     for (const c of this.conns) {
       if (c.deadline === 0) continue;
-      if (lag > SWEEP_MS) c.deadline += lag;
+      if (stall > 0) c.deadline += stall;
       else if (now > c.deadline) c.expire();
     }
   }

@@ -21,7 +21,7 @@ export const SERVE_DEFAULTS = {
   /** Largest request body after gzip decoding (413 beyond). */
   maxBodyBytes: 64 * 1024 * 1024,
   /** Request-body (and answer) bytes held in memory at once, all connections together. */
-  maxBytesInFlight: 256 * 1024 * 1024,
+  maxBytesInFlight: 128 * 1024 * 1024,
   /** How long a request waits for in-flight bytes before it gets 503. */
   inFlightWaitMs: 10_000,
   /** Deepest nesting of objects/arrays accepted in a record (400 beyond). */

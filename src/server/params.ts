@@ -122,7 +122,10 @@ export function str<
 }
 
 /** One of a fixed set of words (case-sensitive). */
-export function oneOf<const V extends string, O extends { default?: V; required?: boolean } = {}>(
+export function oneOf<
+  const V extends string,
+  O extends { default?: V; required?: boolean } = Record<never, never>,
+>(
   values: readonly V[],
   o: O = {} as O,
 ): ParamSpec<V> & Flags<O> {
@@ -150,7 +153,10 @@ export function bool<O extends { default?: boolean; required?: boolean }>(
 }
 
 /** A comma-separated list of items, each read by `item`; at most `maxItems` (default 100). */
-export function list<T, O extends { maxItems?: number; default?: T[]; required?: boolean } = {}>(
+export function list<
+  T,
+  O extends { maxItems?: number; default?: T[]; required?: boolean } = Record<never, never>,
+>(
   item: ParamSpec<T>,
   o: O = {} as O,
 ): ParamSpec<T[]> & Flags<O> {

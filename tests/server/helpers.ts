@@ -1,6 +1,7 @@
 /** Helpers for the server tests: `netmon serve` per test, raw TCP clients, RSS, gzip. */
 import zlib from "node:zlib";
 import { ServeProcess } from "../submit/helpers.ts";
+import { SERVE_DEFAULTS } from "../../src/server/limits.ts";
 
 export { ServeProcess };
 
@@ -46,12 +47,12 @@ export async function withServe(
 }
 
 /** gzip of `data` (one member). */
-export function gzip(data: Uint8Array | string): Uint8Array {
+export function gzip(data: Uint8Array | string): Uint8Array<ArrayBuffer> {
   return new Uint8Array(zlib.gzipSync(typeof data === "string" ? enc.encode(data) : data));
 }
 
 /** Concatenation of byte arrays. */
-export function concat(...parts: Uint8Array[]): Uint8Array {
+export function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
   for (const p of parts) {
@@ -146,3 +147,14 @@ export function statuses(raw: string): number[] {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The RSS cap docs/server.md states: 96 MiB + 2 x max_bytes_in_flight + 128 KiB per
+ * allowed connection (480 MiB with the defaults).
+ */
+export function rssCapMiB(
+  inFlight: number = SERVE_DEFAULTS.maxBytesInFlight,
+  connections: number = SERVE_DEFAULTS.maxConnections,
+): number {
+  return 96 + 2 * inFlight / 2 ** 20 + connections / 8;
+}
