@@ -366,7 +366,7 @@ function stringMatcher(values: string[]): ValuePred {
 
 const NUMBER_TEXT = /^\s*(0x[0-9a-f]+|\d+(?:\.\d+)?)\s*(?:-\s*(0x[0-9a-f]+|\d+(?:\.\d+)?)\s*)?$/i;
 
-function parseNumberItem(v: unknown, path: string, max?: number): [number, number] {
+export function parseNumberItem(v: unknown, path: string, max?: number): [number, number] {
   let lo: number, hi: number;
   if (typeof v === "number") lo = hi = v;
   else if (typeof v === "string") {

@@ -552,7 +552,8 @@ function same(a: Uint8Array, aOff: number, b: Uint8Array, off: number, len: numb
   return true;
 }
 
-function protoName(p: number): string {
+/** Protocol name as flow records give it: TCP, UDP, ICMP, ICMPv6, else the number. */
+export function protoName(p: number): string {
   switch (p) {
     case IPPROTO_TCP:
       return "TCP";

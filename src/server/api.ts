@@ -1,58 +1,181 @@
 /**
- * The read endpoints of `netmon serve` over the records table:
- * - `GET /api/records?limit=N&after=ID`: `{"records":[{"id","batch","record"}],"next":ID}`,
- *   oldest first; `limit` 1..10000 (default 100), `after` an id >= 0 (default 0). A page
- *   also ends after about 4 MiB of records (the first record always comes), so pass `next`
- *   as `after` until a page is empty. The page's bytes are taken from the in-flight
- *   budget until it is sent (503 when the budget is used up).
- * - `GET /api/health`: `{"ok":true}`.
- *
- * @example
- * ```ts
- * import { recordRoutes } from "./api.ts";
- * recordRoutes(router, db);
- * ```
- * @module
+ * The query API over HTTP (`GET /api/...`), answers typed by src/query/api.ts. Errors
+ * are `{"error": "..."}`: 400 for a bad request (one line naming the parameter), 404 for
+ * an unknown endpoint or record, 503 when the store cannot answer now, 504 when a query
+ * ran past its time limit.
  */
-import type { DatabaseSync } from "node:sqlite";
-import { HttpError, jsonResponse } from "./errors.ts";
-import { int, parseParams } from "./params.ts";
-import type { Router } from "./router.ts";
+import type {
+  ErrorAnswer,
+  HealthAnswer,
+  SchemaAnswer,
+  StatsAnswer,
+  StatsServer,
+  StatsTransport,
+  TableName,
+} from "../query/api.ts";
+import { METRIC_NAMES, TABLES } from "../query/api.ts";
+import { agents, byId, list, series, top } from "../query/engine.ts";
+import { BadRequest } from "../query/filter_sql.ts";
+import {
+  parseAggregate,
+  parseList,
+  type QueryLimits,
+  readParams,
+  sortable,
+} from "../query/request.ts";
+import { dimensionNames } from "../store/schema.ts";
+import { QueryLimitError, type Store } from "../store/store.ts";
+import type { Logger } from "../log/mod.ts";
+import { int, ParamError, parseParams } from "./params.ts";
+import { jsonResponse } from "./errors.ts";
 
-export const MAX_PAGE = 10_000;
-export const PAGE_BYTES = 4 * 1024 * 1024;
+const json = jsonResponse;
+
+/** Server counters since start (ingest side), merged into /api/stats. */
+export type ServerCounters = StatsServer;
+
+export { jsonResponse as json };
+
+const err = (status: number, error: string, headers: Record<string, string> = {}) =>
+  json(status, { error } satisfies ErrorAnswer, headers);
+
+/** The schema the console's pickers are built from. */
+export function schemaAnswer(s: Store): SchemaAnswer {
+  const table = (name: TableName) => {
+    const t = s.schema[name];
+    return {
+      time: t.time,
+      dimensions: dimensionNames(t),
+      columns: t.columns.map((c) => ({
+        name: c.name,
+        type: c.type,
+        dimension: c.dimension === true,
+        doc: c.doc,
+      })),
+      sortable: sortable(t),
+    };
+  };
+  return {
+    tables: { flows: table("flows"), packets: table("packets") },
+    metrics: [...METRIC_NAMES],
+  };
+}
 
 const RECORDS_PARAMS = {
-  limit: int({ min: 1, max: MAX_PAGE, default: 100 }),
+  limit: int({ min: 1, max: 10_000, default: 100 }),
   after: int({ min: 0, default: 0 }),
 };
 
-/** Adds /api/records and /api/health. */
-export function recordRoutes(router: Router, db: DatabaseSync): void {
-  const page = db.prepare(
-    "SELECT id, batch_id, body FROM records WHERE id > ? ORDER BY id LIMIT ?",
-  );
-  router.get("/api/health", () => jsonResponse(200, { ok: true }));
-  router.get("/api/records", async (_req, ctx, { url }) => {
-    const p = parseParams(url.searchParams, RECORDS_PARAMS);
-    const parts: string[] = [];
-    let bytes = 0;
-    let next = p.after;
-    for (const row of page.iterate(p.after, p.limit)) {
-      const r = row as { id: number; batch_id: number; body: string };
-      const text = `{"id":${r.id},"batch":${r.batch_id},"record":${r.body}}`;
-      parts.push(text);
-      bytes += text.length;
-      next = Number(r.id);
-      if (bytes >= PAGE_BYTES) break;
-    }
-    if (!(await ctx.reservation.take(bytes))) {
-      throw new HttpError(503, "server busy: too many bytes in flight; retry later", {
-        "retry-after": "2",
+/** Legacy paging over every stored record (`/api/records?limit=&after=`, netmon 0.1). */
+async function records(s: Store, url: URL, lim: QueryLimits): Promise<Response> {
+  const { limit, after } = parseParams(url.searchParams, RECORDS_PARAMS);
+  if (s.kind !== "sqlite") {
+    throw new BadRequest("/api/records pages a SQLite store only; use /api/flows or /api/packets");
+  }
+  // Packet ids first, then flow ids offset by 2^40.
+  const OFF = 2 ** 40;
+  const out: string[] = [];
+  let next = after;
+  const steps: [typeof s.schema.packets, number, number][] = after < OFF
+    ? [[s.schema.packets, 0, after], [s.schema.flows, OFF, 0]]
+    : [[s.schema.flows, OFF, after - OFF]];
+  for (const [t, off, from] of steps) {
+    const want = limit - out.length;
+    if (want <= 0) break;
+    const rows = await s.select(
+      `SELECT id, Agent_ID AS a, Run_ID AS r, Sequence AS q, ${
+        s.dialect.record(t)
+      } AS rec FROM ${t.name} WHERE id > ${from} ORDER BY id LIMIT ${want}`,
+      { maxRows: want, timeoutMs: lim.timeoutMs },
+    );
+    for (const r of rows) {
+      const env = JSON.stringify({
+        Record_Type: t.record,
+        Agent_ID: r.a,
+        Run_ID: r.r,
+        Sequence: Number(r.q),
       });
+      const rec = String(r.rec);
+      const body = rec === "{}" ? `{"Netmon":${env}}` : `${rec.slice(0, -1)},"Netmon":${env}}`;
+      out.push(`{"id":${Number(r.id) + off},"record":${body}}`);
+      next = Number(r.id) + off;
     }
-    return new Response(`{"records":[${parts.join(",")}],"next":${next}}\n`, {
-      headers: { "content-type": "application/json" },
-    });
+  }
+  return new Response(`{"records":[${out.join(",")}],"next":${next}}\n`, {
+    headers: { "content-type": "application/json" },
   });
+}
+
+/** Answers one `GET /api/...` request. */
+export async function answerApi(
+  s: Store,
+  url: URL,
+  lim: QueryLimits,
+  counters: () => ServerCounters,
+  log: Logger,
+  transport?: () => StatsTransport,
+): Promise<Response> {
+  const path = url.pathname;
+  try {
+    if (path === "/api/health") {
+      readParams(url, []);
+      return json(200, { ok: true, store: s.kind } satisfies HealthAnswer);
+    }
+    if (path === "/api/stats") {
+      readParams(url, []);
+      const st = await s.stats();
+      const c = counters();
+      const answer: StatsAnswer = {
+        ...c,
+        records: st.flows + st.packets,
+        batches: st.batches,
+        store: st.store,
+        schema_version: st.schema_version,
+        flows: st.flows,
+        packets: st.packets,
+        agents: st.agents,
+        db_bytes: st.db_bytes,
+        retention: st.retention,
+        server: c,
+        ...(transport ? { transport: transport() } : {}),
+        details: st.details,
+      };
+      return json(200, answer);
+    }
+    if (path === "/api/schema") {
+      readParams(url, []);
+      return json(200, schemaAnswer(s));
+    }
+    if (path === "/api/agents") {
+      readParams(url, []);
+      return json(200, await agents(s));
+    }
+    if (path === "/api/top") {
+      return json(200, await top(s, parseAggregate(url, "top", s.schema, lim), lim));
+    }
+    if (path === "/api/series") {
+      return json(200, await series(s, parseAggregate(url, "series", s.schema, lim), lim));
+    }
+    if (path === "/api/records") return await records(s, url, lim);
+    const m = /^\/api\/(flows|packets)(?:\/([^/]+))?$/.exec(path);
+    if (m !== null) {
+      const t = s.schema[m[1] as TableName];
+      if (m[2] === undefined) return json(200, await list(s, parseList(url, t, lim), lim));
+      readParams(url, []);
+      const id = decodeURIComponent(m[2]);
+      const r = await byId(s, t, id, lim);
+      return r === null ? err(404, `no ${t.record} record ${id}`) : json(200, r);
+    }
+    return err(
+      404,
+      `no such endpoint ${path} (have: /api/top, /api/series, ${
+        TABLES.map((t) => `/api/${t}`).join(", ")
+      }, /api/agents, /api/stats, /api/schema, /api/health)`,
+    );
+  } catch (e) {
+    if (e instanceof BadRequest || e instanceof ParamError) return err(400, e.message);
+    if (e instanceof QueryLimitError) return err(504, e.message);
+    log.error(`serve: query ${path} failed: ${(e as Error).message}`);
+    return err(503, `the store cannot answer now: ${(e as Error).message}`, { "retry-after": "1" });
+  }
 }

@@ -146,6 +146,11 @@ export class Reservation {
     return this.#held;
   }
 
+  /** The budget's total: a request needing more can never be served. */
+  get limit(): number {
+    return this.budget.limit;
+  }
+
   /**
    * Takes `bytes` more (see the module documentation for who waits). False when refused:
    * the caller answers 503. After {@link release} every take is refused.

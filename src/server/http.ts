@@ -31,6 +31,7 @@
  * @module
  */
 import type { Logger } from "../log/mod.ts";
+import type { StatsTransport } from "../query/api.ts";
 import type { ByteBudget, Reservation } from "./budget.ts";
 import { errorResponse, HttpError } from "./errors.ts";
 import { SERVE_DEFAULTS } from "./limits.ts";
@@ -75,28 +76,8 @@ export interface HttpOptions extends Partial<HttpLimits> {
   logIntervalMs?: number;
 }
 
-export interface HttpStats {
-  /** Connections open now. */
-  connections: number;
-  /** Connections accepted since start. */
-  accepted: number;
-  /** Connections refused at the cap. */
-  refused_connections: number;
-  /** accept() failures (EMFILE, ENFILE, ...). */
-  accept_errors: number;
-  /** Connections closed by a timeout, per kind. */
-  header_timeouts: number;
-  body_timeouts: number;
-  idle_timeouts: number;
-  send_timeouts: number;
-  /** Requests refused before a handler saw them (400, 413, 431, 501, 505). */
-  bad_requests: number;
-  /** Bytes of the in-flight budget in use now, and its peak. */
-  bytes_in_flight: number;
-  bytes_in_flight_peak: number;
-  /** Budget requests refused (answered 503). */
-  budget_refusals: number;
-}
+/** The transport's counters (/api/stats `transport`). */
+export type HttpStats = StatsTransport;
 
 export interface HttpServer {
   readonly addr: Deno.NetAddr;
@@ -127,7 +108,7 @@ const LINGER_BYTES = 64 * 1024 * 1024;
 /** Grace for requests in progress at shutdown. */
 const SHUTDOWN_GRACE_MS = 5000;
 const SWEEP_MS = 250;
-const STALL_MS = 1000;
+const STALL_MS = 5000;
 
 const enc = new TextEncoder();
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -893,8 +874,8 @@ class Server implements HttpServer {
     const now = Date.now();
     // A long synchronous stretch (a large SQLite commit) must not count against clients
     // whose bytes wait in the kernel meanwhile: when the event loop was stuck for more
-    // than STALL_MS, push running deadlines back by the excess. (Ordinary load, sweeps a
-    // few hundred ms late, is not compensated, or a busy server would never time out.)
+    // than STALL_MS, push running deadlines back by the excess. (Ordinary load, commits of a
+    // second or two back to back, is not compensated, or a busy server never times out.)
     const stall = now - this.#lastSweep - SWEEP_MS - STALL_MS;
     this.#lastSweep = now;
     for (const c of this.conns) {

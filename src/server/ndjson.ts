@@ -1,37 +1,37 @@
 /**
- * ndjson batches parsed as they arrive. Body chunks are copied into segments the batch
- * owns (64 KiB growing to 4 MiB, or sized to the declared length); lines are cut with
- * native `indexOf`; a line nested deeper than the depth limit is refused by an iterative
- * byte scan before `JSON.parse` (no recursion, no stack to blow), then lines that are not
- * UTF-8, not JSON or not a JSON object are refused. Per record only where its bytes are
- * and its `Netmon` envelope are kept: a batch costs its body size plus segment slack.
+ * An ndjson body collected as it arrives: chunks are copied into segments this object
+ * owns (64 KiB growing to 4 MiB, or sized to the declared length), lines are cut with
+ * native `indexOf`, and a line nested deeper than the depth limit is refused at once by an
+ * iterative byte scan (no recursion, so no stack to blow, and before any `JSON.parse`).
+ * The store's parser then reads the lines ({@link NdjsonLines.drain}), which frees each
+ * segment once read; {@link NdjsonLines.free} gives all memory back at once (no waiting
+ * for the GC).
  *
- * The caller asks {@link NdjsonBatch.segmentNeeded} before each {@link NdjsonBatch.push},
- * takes that many bytes of the in-flight budget and calls {@link NdjsonBatch.addSegment};
- * {@link NdjsonBatch.free} hands the segments' memory back at once (no waiting for the GC)
- * when the batch is stored or refused.
+ * The caller asks {@link NdjsonLines.segmentNeeded} before each {@link NdjsonLines.push},
+ * takes that many bytes of the in-flight budget and calls {@link NdjsonLines.addSegment},
+ * so the budget counts the memory the body really holds.
  *
  * @example
  * ```ts
- * import { NdjsonBatch } from "./ndjson.ts";
- * const b = new NdjsonBatch(64);
- * for (const c of [enc('{"A":1,"Netmon":{"Sequence":1}}\n{"B":'), enc("2}\n")]) {
+ * import { NdjsonLines } from "./ndjson.ts";
+ * const b = new NdjsonLines(64);
+ * for (const c of [enc('{"A":1}\n{"B":'), enc("2}\n")]) {
  *   const need = b.segmentNeeded(c.length);
  *   if (need > 0) b.addSegment(need);
  *   b.push(c);
  * }
  * b.finish();
- * b.count; // 2
+ * for (const [bytes, n] of b.drain()) console.log(n, dec(bytes)); // 1 {"A":1}, 2 {"B":2}
  * b.free();
  * ```
  * @module
  */
 
-/** A body line that is not a record; the message names the line. */
-export class BadLine extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "BadLine";
+/** A line nested deeper than the limit; the message names the line. */
+export class TooDeep extends Error {
+  constructor(readonly line: number, limit: number) {
+    super(`line ${line}: nested deeper than ${limit} levels`);
+    this.name = "TooDeep";
   }
 }
 
@@ -67,27 +67,22 @@ export function freeBuffer(b: ArrayBufferLike): void {
   if (b instanceof ArrayBuffer && !b.detached) b.transfer(0);
 }
 
-/** A parsed batch: record locations and envelopes, columns of equal length. */
-export class NdjsonBatch {
-  /** Segments the records point into. */
-  readonly segments: Uint8Array[] = [];
-  readonly segOf: number[] = [];
-  readonly startOf: number[] = [];
-  readonly endOf: number[] = [];
-  readonly agent: (string | null)[] = [];
-  readonly run: (string | null)[] = [];
-  readonly seq: (number | null)[] = [];
-  readonly type: (string | null)[] = [];
+/** The lines of a body, as byte ranges in owned segments. */
+export class NdjsonLines {
+  readonly #segments: Uint8Array[] = [];
+  readonly #segOf: number[] = [];
+  readonly #startOf: number[] = [];
+  readonly #endOf: number[] = [];
+  readonly #lineOf: number[] = [];
   /** Decoded body bytes taken so far. */
   bytes = 0;
-  /** Bytes of all segments (what the batch holds in memory). */
+  /** Bytes of all segments (what the body holds in memory). */
   allocated = 0;
   #seg: Uint8Array | null = null;
   #used = 0;
   /** Where the line not yet ended starts in the current segment. */
   #lineStart = 0;
   #line = 0;
-  readonly #decoder = new TextDecoder("utf-8", { fatal: true });
 
   /**
    * @param maxDepth deepest nesting accepted
@@ -100,13 +95,42 @@ export class NdjsonBatch {
     readonly limit = 2 ** 31,
   ) {}
 
+  /** Lines that are not blank. */
   get count(): number {
-    return this.startOf.length;
+    return this.#startOf.length;
   }
 
-  /** The bytes of record `i` (a view into its segment). */
-  record(i: number): Uint8Array {
-    return this.segments[this.segOf[i]].subarray(this.startOf[i], this.endOf[i]);
+  /**
+   * Each non-blank line (without CR/LF, a view into its segment) and its line number, once.
+   * A segment is freed as soon as its last line was taken (valid until the next line is
+   * asked for); `onFree` is told how many bytes each time.
+   */
+  *drain(onFree: (bytes: number) => void = () => {}): Generator<[Uint8Array, number]> {
+    let seg = -1;
+    for (let i = 0; i < this.#startOf.length; i++) {
+      const s = this.#segOf[i];
+      if (s !== seg) {
+        if (seg >= 0) this.#freeSegment(seg, onFree);
+        seg = s;
+      }
+      yield [this.#segments[s].subarray(this.#startOf[i], this.#endOf[i]), this.#lineOf[i]];
+    }
+    this.#segOf.length =
+      this.#startOf.length =
+      this.#endOf.length =
+      this.#lineOf.length =
+        0;
+    for (let k = 0; k < this.#segments.length; k++) this.#freeSegment(k, onFree);
+    this.#seg = null;
+  }
+
+  #freeSegment(k: number, onFree: (bytes: number) => void): void {
+    const seg = this.#segments[k];
+    if (seg.buffer.byteLength === 0) return;
+    const n = seg.length;
+    freeBuffer(seg.buffer);
+    this.allocated -= n;
+    onFree(n);
   }
 
   /** Size of the segment to add before pushing `n` bytes (0: they fit). */
@@ -124,7 +148,7 @@ export class NdjsonBatch {
 
   /**
    * Adds a segment of `size` bytes and moves the unfinished line into it. Returns the bytes
-   * given back (a segment left without any record is freed at once).
+   * given back (a segment left without any line is freed at once).
    */
   addSegment(size: number): number {
     const seg = new Uint8Array(size);
@@ -132,10 +156,9 @@ export class NdjsonBatch {
     const old = this.#seg;
     if (old !== null) {
       seg.set(old.subarray(this.#lineStart, this.#used));
-      const idx = this.segments.length - 1;
-      if (this.segOf.length === 0 || this.segOf[this.segOf.length - 1] !== idx) {
-        // No record lives in the old segment.
-        this.segments.pop();
+      const idx = this.#segments.length - 1;
+      if (this.#segOf.length === 0 || this.#segOf[this.#segOf.length - 1] !== idx) {
+        this.#segments.pop();
         freed = old.length;
         this.allocated -= freed;
         freeBuffer(old.buffer);
@@ -144,22 +167,22 @@ export class NdjsonBatch {
     this.#used = old !== null ? this.#used - this.#lineStart : 0;
     this.#lineStart = 0;
     this.#seg = seg;
-    this.segments.push(seg);
+    this.#segments.push(seg);
     this.allocated += size;
     return freed;
   }
 
-  /** Takes the next chunk of the body (copied; the chunk may be reused after); throws {@link BadLine}. */
+  /** Takes the next chunk (copied: the chunk may be reused after); throws {@link TooDeep}. */
   push(chunk: Uint8Array): void {
     const seg = this.#seg;
     if (seg === null || this.#used + chunk.length > seg.length) {
-      throw new Error("NdjsonBatch.push without room: call segmentNeeded/addSegment first");
+      throw new Error("NdjsonLines.push without room: call segmentNeeded/addSegment first");
     }
     const from = this.#used;
     seg.set(chunk, from);
     this.#used += chunk.length;
     this.bytes += chunk.length;
-    const idx = this.segments.length - 1;
+    const idx = this.#segments.length - 1;
     const view = seg.subarray(0, this.#used);
     let nl = view.indexOf(LF, from);
     while (nl >= 0) {
@@ -172,15 +195,20 @@ export class NdjsonBatch {
   /** The body ended: the last line needs no newline. */
   finish(): void {
     if (this.#seg !== null && this.#lineStart < this.#used) {
-      this.#lineAt(this.segments.length - 1, this.#seg, this.#lineStart, this.#used);
+      this.#lineAt(this.#segments.length - 1, this.#seg, this.#lineStart, this.#used);
       this.#lineStart = this.#used;
     }
   }
 
-  /** Frees the segments now; the batch is unusable afterwards. */
+  /** Frees the segments now; the lines are gone afterwards. */
   free(): void {
-    for (const s of this.segments) freeBuffer(s.buffer);
-    this.segments.length = 0;
+    for (const s of this.#segments) freeBuffer(s.buffer);
+    this.#segments.length = 0;
+    this.#segOf.length =
+      this.#startOf.length =
+      this.#endOf.length =
+      this.#lineOf.length =
+        0;
     this.#seg = null;
     this.allocated = 0;
   }
@@ -191,39 +219,10 @@ export class NdjsonBatch {
     let k = from;
     while (k < to && (b[k] === 0x20 || b[k] === 0x09 || b[k] === CR)) k++;
     if (k === to) return; // blank line
-    if (nestedDeeperThan(b, from, to, this.maxDepth)) {
-      throw new BadLine(`line ${lineNo}: nested deeper than ${this.maxDepth} levels`);
-    }
-    let text: string;
-    try {
-      text = this.#decoder.decode(b.subarray(from, to));
-    } catch {
-      throw new BadLine(`line ${lineNo}: not UTF-8`);
-    }
-    let v: unknown;
-    try {
-      v = JSON.parse(text);
-    } catch (e) {
-      throw new BadLine(`line ${lineNo}: not JSON (${(e as Error).message})`);
-    }
-    if (typeof v !== "object" || v === null || Array.isArray(v)) {
-      throw new BadLine(`line ${lineNo}: not a JSON object`);
-    }
-    const env = (v as Record<string, unknown>).Netmon as Record<string, unknown> | undefined;
-    const n = this.startOf.length;
-    this.segOf.push(idx);
-    this.startOf.push(from);
-    this.endOf.push(to);
-    // Records of one batch share agent, run and type: keep one string for all of them.
-    this.agent.push(same(this.agent, n, env?.Agent_ID));
-    this.run.push(same(this.run, n, env?.Run_ID));
-    this.type.push(same(this.type, n, env?.Record_Type));
-    this.seq.push(typeof env?.Sequence === "number" ? env.Sequence : null);
+    if (nestedDeeperThan(b, from, to, this.maxDepth)) throw new TooDeep(lineNo, this.maxDepth);
+    this.#segOf.push(idx);
+    this.#startOf.push(from);
+    this.#endOf.push(to);
+    this.#lineOf.push(lineNo);
   }
-}
-
-function same(col: (string | null)[], n: number, v: unknown): string | null {
-  if (typeof v !== "string") return null;
-  const prev = n > 0 ? col[n - 1] : null;
-  return prev === v ? prev : v;
 }

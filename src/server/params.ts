@@ -10,15 +10,16 @@
  * const spec = { limit: int({ min: 1, max: 10000, default: 100 }), after: int({ min: 0, default: 0 }) };
  * const p = parseParams(new URL("http://x/api/records?limit=5").searchParams, spec);
  * p.limit; // 5 (a number); p.after: 0
- * parseParams(new URLSearchParams("limit=-1"), spec); // throws ParamError "limit: expected an integer 1..10000, got '-1'"
+ * parseParams(new URLSearchParams("limit=-1"), spec); // throws ParamError "limit: expected an integer 1..10000, got -1"
  * ```
  * @module
  */
+import { closest } from "../filter/suggest.ts";
 
-/** A bad query parameter; `param` names it, the message says what was expected. */
+/** A bad query parameter; `param` names it, the message (which names it too) says what is wrong. */
 export class ParamError extends Error {
-  constructor(readonly param: string, detail: string) {
-    super(`${param}: ${detail}`);
+  constructor(readonly param: string, message: string) {
+    super(message);
     this.name = "ParamError";
   }
 }
@@ -178,6 +179,35 @@ export function list<
 }
 
 /**
+ * The raw values of `query`, refusing a parameter not in `allowed` (with the closest known
+ * name as a hint) or one given twice. For endpoints that convert values themselves; see
+ * {@link paramValue}.
+ */
+export function rawParams(query: URLSearchParams, allowed: readonly string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [name, raw] of query) {
+    if (!allowed.includes(name)) {
+      const hint = allowed.length > 0
+        ? `; did you mean ${closest(name, allowed)}? (allowed: ${allowed.join(", ")})`
+        : " (this endpoint takes none)";
+      throw new ParamError(name, `unknown parameter '${name}'${hint}`);
+    }
+    if (out.has(name)) throw new ParamError(name, `parameter '${name}' given twice`);
+    out.set(name, raw);
+  }
+  return out;
+}
+
+/** Converts one raw value by `spec`; a refused value is a {@link ParamError} naming `name`. */
+export function paramValue<T>(name: string, spec: ParamSpec<T>, raw: string): T {
+  try {
+    return spec.parse(raw);
+  } catch (e) {
+    throw new ParamError(name, `${name}: ${typeof e === "string" ? e : (e as Error).message}`);
+  }
+}
+
+/**
  * Reads `query` by `spec`. Throws {@link ParamError} for an unknown parameter, one given
  * twice, a value `spec` refuses, or a required one missing.
  */
@@ -185,29 +215,13 @@ export function parseParams<S extends Record<string, ParamSpec<unknown>>>(
   query: URLSearchParams,
   spec: S,
 ): Params<S> {
+  const raw = rawParams(query, Object.keys(spec));
   const out: Record<string, unknown> = {};
-  const seen = new Set<string>();
-  for (const [name, raw] of query) {
-    const p = Object.hasOwn(spec, name) ? spec[name] : undefined;
-    if (p === undefined) {
-      const known = Object.keys(spec);
-      throw new ParamError(
-        name,
-        `unknown parameter${known.length ? ` (known: ${known.join(", ")})` : " (none taken here)"}`,
-      );
-    }
-    if (seen.has(name)) throw new ParamError(name, "given more than once");
-    seen.add(name);
-    try {
-      out[name] = p.parse(raw);
-    } catch (e) {
-      throw new ParamError(name, typeof e === "string" ? e : (e as Error).message);
-    }
-  }
   for (const [name, p] of Object.entries(spec)) {
-    if (seen.has(name)) continue;
-    if (p.default !== undefined) out[name] = p.default;
-    else if (p.required) throw new ParamError(name, "required");
+    const v = raw.get(name);
+    if (v !== undefined) out[name] = paramValue(name, p, v);
+    else if (p.default !== undefined) out[name] = p.default;
+    else if (p.required) throw new ParamError(name, `${name}: required`);
   }
   return out as Params<S>;
 }

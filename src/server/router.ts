@@ -103,9 +103,7 @@ export class Router {
       }
       return await h(req, ctx, { url, params });
     } catch (e) {
-      if (e instanceof ParamError) {
-        return errorResponse(new HttpError(400, `query parameter ${e.message}`));
-      }
+      if (e instanceof ParamError) return errorResponse(new HttpError(400, e.message));
       throw e;
     }
   };

@@ -1,41 +1,49 @@
 /**
- * `netmon serve`: the monitor server. Wires the parts together:
+ * `netmon serve`: the monitor server. Takes ndjson batches over HTTP and stores them in a
+ * store (src/store/: SQLite by default, ClickHouse with `--store clickhouse://...`),
+ * deduplicated by Idempotency-Key (with the body's SHA-256: the same key with another
+ * body answers 422) and by record id; the answer is 2xx only after the store committed.
+ * Queries: `GET /api/...` (api.ts, contract in src/query/api.ts and docs/query.md).
+ *
+ * The parts:
  * - http.ts: the HTTP/1.1 transport (connection cap, timeouts, header limit, EMFILE-proof
- *   accept loop, bytes-in-flight budget);
+ *   accept loop, the bytes-in-flight budget of budget.ts);
  * - auth.ts: the bearer token, checked before any route;
  * - router.ts: routes (HEAD wherever GET), 400 for bad query parameters (params.ts);
- * - ingest.ts + ndjson.ts + body.ts: `POST` batches (any path outside /api/), dedup by
- *   Idempotency-Key and body hash, SQLite (db.ts);
- * - api.ts: `/api/records`, `/api/health`; `/api/stats` here.
+ * - ingest.ts + ndjson.ts + body.ts: `POST` batches (any path outside /api/);
+ * - api.ts: the query API.
  *
- * More routes (the query API) plug in through `routes` in {@link ServeOptions}: plain
+ * More routes plug in through `routes` in {@link ServeOptions}: plain
  * `(Request, ctx, match) => Response` handlers on the {@link Router}.
  *
  * @example
  * ```ts
  * import { startServer } from "./server.ts";
- * const srv = startServer({ hostname: "127.0.0.1", port: 0, dbPath: "netmon.sqlite", token: "", log });
+ * const srv = startServer({ hostname: "127.0.0.1", port: 0, store, token: "", log });
  * await srv.shutdown();
  * ```
  * @module
  */
-import type { DatabaseSync } from "node:sqlite";
+import { tuneMalloc } from "../../ffi/malloc.ts";
 import type { Logger } from "../log/mod.ts";
-import { recordRoutes } from "./api.ts";
+import { DEFAULT_LIMITS, type QueryLimits } from "../query/request.ts";
+import type { Store } from "../store/store.ts";
+import { answerApi, type ServerCounters } from "./api.ts";
 import { bearerCheck } from "./auth.ts";
 import { ByteBudget } from "./budget.ts";
-import { openDb } from "./db.ts";
-import { jsonResponse } from "./errors.ts";
+import { HttpError, jsonResponse } from "./errors.ts";
 import { type HttpLimits, type HttpStats, serveHttp } from "./http.ts";
+import { Ingest } from "./ingest.ts";
 import { SERVE_DEFAULTS } from "./limits.ts";
-export { SERVE_DEFAULTS };
-import { Ingest, type IngestStats } from "./ingest.ts";
 import { Router } from "./router.ts";
+
+export { SERVE_DEFAULTS };
 
 export interface ServeOptions extends Partial<HttpLimits> {
   hostname: string;
   port: number;
-  dbPath: string;
+  /** The store (SQLite or ClickHouse), opened by the caller; closed when the server stops. */
+  store: Store;
   /** Bearer token required on every request ("" = none). */
   token: string;
   /** Largest request body (after gzip decoding). */
@@ -48,8 +56,10 @@ export interface ServeOptions extends Partial<HttpLimits> {
   maxJsonDepth?: number;
   /** Interval of repeated overload log lines (default 10 s). */
   logIntervalMs?: number;
-  /** More routes (e.g. the query API); called once with the router and the database. */
-  routes?: (router: Router, db: DatabaseSync) => void;
+  /** Query limits (rows, time range, execution time). */
+  limits?: QueryLimits;
+  /** More routes; called once with the router before the server starts. */
+  routes?: (router: Router) => void;
   log: Logger;
 }
 
@@ -62,13 +72,15 @@ export interface RunningServer {
   stats(): ServerStats;
 }
 
-/** `/api/stats`: ingest counters, transport counters. */
-export interface ServerStats extends IngestStats, HttpStats {
-  unauthorized: number;
+/** Ingest counters since start (records/batches: stored by this process), transport counters. */
+export interface ServerStats extends ServerCounters {
+  transport: HttpStats;
 }
 
-/** Starts `netmon serve`. */
+/** Starts `netmon serve` on an opened store. */
 export function startServer(o: ServeOptions): RunningServer {
+  const store = o.store;
+  const limits = o.limits ?? DEFAULT_LIMITS;
   const maxBodyBytes = o.maxBodyBytes ?? SERVE_DEFAULTS.maxBodyBytes;
   const maxBytesInFlight = o.maxBytesInFlight ?? SERVE_DEFAULTS.maxBytesInFlight;
   if (maxBodyBytes > maxBytesInFlight) {
@@ -76,61 +88,75 @@ export function startServer(o: ServeOptions): RunningServer {
       `max_body_bytes (${maxBodyBytes}) must not exceed max_bytes_in_flight (${maxBytesInFlight})`,
     );
   }
-  const db = openDb(o.dbPath, o.log);
-  const ingest = new Ingest(db, {
+  const ingest = new Ingest(store, {
     maxBodyBytes,
     maxJsonDepth: o.maxJsonDepth ?? SERVE_DEFAULTS.maxJsonDepth,
     log: o.log,
   });
-  let unauthorized = 0;
-  const router = new Router();
   let transport: ReturnType<typeof serveHttp> | null = null;
-  const stats = (): ServerStats => ({
-    ...ingest.stats,
-    unauthorized,
-    ...transport!.stats(),
-  });
-  router.get("/api/stats", () => jsonResponse(200, stats()));
-  recordRoutes(router, db);
-  o.routes?.(router, db);
-  router.fallback((req, ctx, { url }) => {
+  const counters = (): ServerCounters => ({ ...ingest.stats });
+  const transportStats = () => transport!.stats();
+  const router = new Router();
+  o.routes?.(router);
+  router.fallback(async (req, ctx, { url }) => {
     if (url.pathname.startsWith("/api/")) {
-      return jsonResponse(404, { error: `no such endpoint ${url.pathname}` });
+      if (req.method !== "GET" && req.method !== "HEAD") {
+        return jsonResponse(405, { error: "use GET or HEAD" }, { allow: "GET, HEAD" });
+      }
+      const res = await answerApi(store, url, limits, counters, o.log, transportStats);
+      // The answer is in memory until it is sent: it takes its size from the budget.
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      if (!(await ctx.reservation.take(bytes.length))) {
+        throw new HttpError(503, "server busy: too many bytes in flight; retry later", {
+          "retry-after": "2",
+        });
+      }
+      return new Response(bytes, { status: res.status, headers: res.headers });
     }
     if (req.method !== "POST") {
       return jsonResponse(405, { error: "POST batches here" }, { allow: "POST" });
     }
-    return ingest.handle(req, ctx);
+    return await ingest.handle(req, ctx);
   });
   const authorized = o.token ? bearerCheck(o.token) : null;
-  try {
-    transport = serveHttp({
-      hostname: o.hostname,
-      port: o.port,
-      maxConnections: o.maxConnections,
-      maxHeaderBytes: o.maxHeaderBytes,
-      headerTimeoutMs: o.headerTimeoutMs,
-      bodyTimeoutMs: o.bodyTimeoutMs,
-      keepAliveTimeoutMs: o.keepAliveTimeoutMs,
-      sendTimeoutMs: o.sendTimeoutMs,
-      budget: new ByteBudget(maxBytesInFlight, o.inFlightWaitMs ?? SERVE_DEFAULTS.inFlightWaitMs),
-      logIntervalMs: o.logIntervalMs,
-      log: o.log,
-    }, (req, ctx) => {
-      if (authorized !== null && !authorized(req.headers.get("authorization"))) {
-        unauthorized++;
-        return jsonResponse(401, { error: "missing or wrong bearer token" }, {
-          "www-authenticate": 'Bearer realm="netmon"',
-        });
-      }
-      return router.handle(req, ctx);
-    });
-  } catch (e) {
-    db.close();
-    throw e;
-  }
+  transport = serveHttp({
+    hostname: o.hostname,
+    port: o.port,
+    maxConnections: o.maxConnections,
+    maxHeaderBytes: o.maxHeaderBytes,
+    headerTimeoutMs: o.headerTimeoutMs,
+    bodyTimeoutMs: o.bodyTimeoutMs,
+    keepAliveTimeoutMs: o.keepAliveTimeoutMs,
+    sendTimeoutMs: o.sendTimeoutMs,
+    budget: new ByteBudget(maxBytesInFlight, o.inFlightWaitMs ?? SERVE_DEFAULTS.inFlightWaitMs),
+    logIntervalMs: o.logIntervalMs,
+    log: o.log,
+  }, (req, ctx) => {
+    if (authorized !== null && !authorized(req.headers.get("authorization"))) {
+      ingest.stats.unauthorized++;
+      return jsonResponse(401, { error: "missing or wrong bearer token" }, {
+        "www-authenticate": 'Bearer realm="netmon"',
+      });
+    }
+    return router.handle(req, ctx);
+  });
   const t = transport;
-  const finished = t.finished.then(() => db.close());
+  // Large freed buffers go back to the kernel at once, and after a burst of requests the
+  // heaps give back what they keep free (ffi/malloc.ts): RSS follows what is in flight.
+  const trim = tuneMalloc(256 * 1024);
+  let seen = 0;
+  const trimmer = setInterval(() => {
+    // Work since the last trim: requests accepted or bytes ingested.
+    const work = t.stats().accepted + ingest.stats.bytes + ingest.stats.busy;
+    if (trim !== null && work !== seen && t.stats().bytes_in_flight < 1 << 20) {
+      trim();
+      seen = work;
+    }
+  }, 2000);
+  const finished = t.finished.then(() => {
+    clearInterval(trimmer);
+    return store.close();
+  });
   return {
     hostname: t.addr.hostname,
     port: t.addr.port,
@@ -139,6 +165,6 @@ export function startServer(o: ServeOptions): RunningServer {
       await t.shutdown();
       await finished;
     },
-    stats,
+    stats: () => ({ ...counters(), transport: t.stats() }),
   };
 }

@@ -39,7 +39,7 @@ Deno.test("issue 11 item 6: accept() hitting EMFILE does not stop serve; it logs
     const r = await post(srv.url, recordLine(1) + "\n", { "Idempotency-Key": "after-emfile" });
     assert.equal(r.status, 200, r.text);
     const stats = await srv.stats();
-    assert.ok(stats.accept_errors > 1, `accept_errors ${stats.accept_errors}`);
+    assert.ok(stats.transport.accept_errors > 1, `accept_errors ${stats.transport.accept_errors}`);
     assert.equal(stats.records, 1);
   }, { prefix: ["prlimit", "--nofile=64:64", "--"] });
 });
@@ -63,7 +63,7 @@ Deno.test("issue 11 item 6: beyond max_connections new connections get 503 and a
     held.pop()!.close();
     await sleep(300);
     const stats = await srv.stats();
-    assert.equal(stats.refused_connections, 5);
+    assert.equal(stats.transport.refused_connections, 5);
     for (const c of held) c.close();
   });
 });
@@ -103,9 +103,9 @@ Deno.test("issue 11 item 7: header, body and keep-alive timeouts close slow clie
     const stats = await (await fetch(`${srv.url}api/stats`, {
       headers: { authorization: "Bearer tok" },
     })).json();
-    assert.equal(stats.header_timeouts, 25);
-    assert.equal(stats.body_timeouts, 1);
-    assert.equal(stats.idle_timeouts, 1);
+    assert.equal(stats.transport.header_timeouts, 25);
+    assert.equal(stats.transport.body_timeouts, 1);
+    assert.equal(stats.transport.idle_timeouts, 1);
     for (const c of [...slow, ...silent, body, idle]) c.close();
   });
 });
@@ -158,7 +158,7 @@ Deno.test("issue 11 item 8: 16 gzip bombs and 8 batches of 63 MiB at once keep s
     await Promise.all(batches.map((b, i) => deliver(srv.url, b.body, `big-${i}`)));
     const stats = await srv.stats();
     assert.equal(stats.records, batches.reduce((n, b) => n + b.records, 0));
-    assert.ok(stats.bytes_in_flight_peak <= SERVE_DEFAULTS.maxBytesInFlight);
+    assert.ok(stats.transport.bytes_in_flight_peak <= SERVE_DEFAULTS.maxBytesInFlight);
     const peak = memMiB(srv.child.pid);
     console.log(
       `serve peak RSS ${peak.toFixed(0)} MiB (cap ${cap} MiB); ${stats.busy} answers 503`,

@@ -149,12 +149,13 @@ export function statuses(raw: string): number[] {
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * The RSS cap docs/server.md states: 96 MiB + 2 x max_bytes_in_flight + 128 KiB per
- * allowed connection (480 MiB with the defaults).
+ * The RSS cap docs/server.md states: 288 MiB (runtime, SQLite writer and the two query
+ * threads' page caches) + 2.5 x max_bytes_in_flight + 128 KiB per allowed connection
+ * (736 MiB with the defaults).
  */
 export function rssCapMiB(
   inFlight: number = SERVE_DEFAULTS.maxBytesInFlight,
   connections: number = SERVE_DEFAULTS.maxConnections,
 ): number {
-  return 96 + 2 * inFlight / 2 ** 20 + connections / 8;
+  return 288 + 2.5 * inFlight / 2 ** 20 + connections / 8;
 }

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { bearerCheck } from "../../src/server/auth.ts";
 import { ByteBudget } from "../../src/server/budget.ts";
-import { BadLine, NdjsonBatch, nestedDeeperThan } from "../../src/server/ndjson.ts";
+import { NdjsonLines, nestedDeeperThan, TooDeep } from "../../src/server/ndjson.ts";
 import {
   bool,
   int,
@@ -55,10 +55,14 @@ Deno.test("parseParams() reads every kind strictly and names the parameter in er
     ["from=1&full=yes", "full: expected true or false, got 'yes'"],
     ["from=1&ports=1,2,3,4", "ports: at most 3 items, got 4"],
     ["from=1&ports=80,x", "ports: item 2: expected an integer 0..65535, got 'x'"],
-    ["from=1&from=2", "from: given more than once"],
+    ["from=1&from=2", "parameter 'from' given twice"],
+    [
+      "from=1&limt=1",
+      "unknown parameter 'limt'; did you mean limit? (allowed: limit, ratio, name, table, full, ports, from)",
+    ],
     [
       "from=1&__proto__=1",
-      "__proto__: unknown parameter (known: limit, ratio, name, table, full, ports, from)",
+      "unknown parameter '__proto__'; did you mean ports? (allowed: limit, ratio, name, table, full, ports, from)",
     ],
   ];
   for (const [s, msg] of fails) {
@@ -111,16 +115,20 @@ Deno.test("ByteBudget: many requests growing at once all finish or are refused, 
   assert.equal(b.used, 0);
 });
 
-function feed(batch: NdjsonBatch, chunks: Uint8Array[]): void {
+function feed(body: NdjsonLines, chunks: Uint8Array[]): string[] {
   for (const c of chunks) {
-    const need = batch.segmentNeeded(c.length);
-    if (need > 0) batch.addSegment(need);
-    batch.push(c);
+    const need = body.segmentNeeded(c.length);
+    if (need > 0) body.addSegment(need);
+    body.push(c);
   }
-  batch.finish();
+  body.finish();
+  // A line's view is valid until the next one is taken: decode each as it comes.
+  const out: string[] = [];
+  for (const [b, n] of body.drain()) out.push(`${n}:${new TextDecoder().decode(b)}`);
+  return out;
 }
 
-Deno.test("NdjsonBatch: lines across chunk ends, CRLF, blank lines and long lines keep their bytes", () => {
+Deno.test("NdjsonLines: lines across chunk ends, CRLF, blank lines and long lines keep their bytes", () => {
   const lines = Array.from(
     { length: 300 },
     (_, i) =>
@@ -133,56 +141,58 @@ Deno.test("NdjsonBatch: lines across chunk ends, CRLF, blank lines and long line
   lines.push(JSON.stringify({ Long: "z".repeat(3 * 1024 * 1024), Netmon: { Sequence: 300 } }));
   const text = lines.join("\r\n") + "\n\n  \n";
   const bytes = enc.encode(text);
+  const want = lines.map((l, i) => `${i + 1}:${l}`);
   // One byte and 7 bytes at a time: the first 20 lines only (the long one would take long).
-  const head = enc.encode(lines.slice(0, 20).join("\r\n") + "\r\n");
+  const head = enc.encode(lines.slice(0, 20).join("\r\n") + "\r\n\r\n" + lines[20]);
   for (const size of [1, 7]) {
-    const b = new NdjsonBatch(64);
     const chunks: Uint8Array[] = [];
     for (let o = 0; o < head.length; o += size) chunks.push(head.slice(o, o + size));
-    feed(b, chunks);
-    assert.equal(b.count, 20);
-    for (let i = 0; i < 20; i++) assert.equal(new TextDecoder().decode(b.record(i)), lines[i]);
+    const got = feed(new NdjsonLines(64), chunks);
+    assert.deepEqual(got, [...want.slice(0, 20), `22:${lines[20]}`]);
   }
   for (const size of [4093, 65536, bytes.length]) {
     const chunks: Uint8Array[] = [];
     for (let o = 0; o < bytes.length; o += size) chunks.push(bytes.slice(o, o + size));
-    const b = new NdjsonBatch(64, size === 4093 ? bytes.length : null);
-    feed(b, chunks);
-    assert.equal(b.count, 301, `chunk size ${size}`);
-    for (let i = 0; i < b.count; i++) {
-      assert.equal(new TextDecoder().decode(b.record(i)), lines[i]);
-      assert.equal(b.seq[i], i);
+    const b = new NdjsonLines(64, size === 4093 ? bytes.length : null);
+    for (const c of chunks) {
+      const need = b.segmentNeeded(c.length);
+      if (need > 0) b.addSegment(need);
+      b.push(c);
     }
+    b.finish();
     // Segments stay within a small factor of the body (a long line doubles at most).
-    assert.ok(b.allocated < bytes.length * 2.2, `${b.allocated} for ${bytes.length}`);
-    b.free();
+    const allocated = b.allocated;
+    assert.ok(allocated < bytes.length * 2.2, `${allocated} for ${bytes.length}`);
+    let freed = 0;
+    const got: string[] = [];
+    for (const [l, n] of b.drain((k) => (freed += k))) {
+      got.push(`${n}:${new TextDecoder().decode(l)}`);
+    }
+
+    assert.deepEqual(got, want, `chunk size ${size}`);
+    assert.equal(freed, allocated);
+    assert.equal(b.allocated, 0);
   }
 });
 
-Deno.test("NdjsonBatch: refuses bad lines with their number; nestedDeeperThan() ignores brackets in strings", () => {
-  const bad = (text: string) => {
-    const b = new NdjsonBatch(4);
+Deno.test("NdjsonLines: a line nested too deep is refused with its number; nestedDeeperThan() ignores brackets in strings", () => {
+  const deepAt = (text: string) => {
     try {
-      feed(b, [enc.encode(text)]);
-      return "accepted";
+      feed(new NdjsonLines(4), [enc.encode(text)]);
+      return 0;
     } catch (e) {
-      assert.ok(e instanceof BadLine);
-      return e.message;
+      assert.ok(e instanceof TooDeep);
+      return e.line;
     }
   };
-  assert.equal(
-    bad('{"a":1}\n{oops\n'),
-    "line 2: not JSON (Expected property name or '}' in JSON at position 1 (line 1 column 2))",
-  );
-  assert.equal(bad('{"a":1}\n[1]\n'), "line 2: not a JSON object");
-  assert.equal(bad('{"a":[[[[1]]]]}\n'), "line 1: nested deeper than 4 levels");
-  assert.equal(bad('{"a":[[[1]]]}\n'), "accepted");
-  assert.equal(bad('{"a":"[[[[[[\\"[[[["}\n'), "accepted");
-  const invalid = new Uint8Array([...enc.encode('{"a":"'), 0xff, ...enc.encode('"}\n')]);
-  const b = new NdjsonBatch(64);
-  assert.throws(() => feed(b, [invalid]), /line 1: not UTF-8/);
+  assert.equal(deepAt('{"a":1}\n\n{"a":[[[[1]]]]}\n'), 3);
+  assert.equal(deepAt('{"a":[[[1]]]}\n'), 0);
+  assert.equal(deepAt('{"a":"[[[[[[\\"[[[["}\n'), 0);
+  // An unclosed line does not carry its depth into the next one.
+  assert.equal(deepAt('[[[[\n{"a":[[[1]]]}\n'), 0);
   const deep = enc.encode("[".repeat(1e6));
   assert.equal(nestedDeeperThan(deep, 0, deep.length, 64), true);
+  assert.equal(new TooDeep(3, 64).message, "line 3: nested deeper than 64 levels");
 });
 
 Deno.test("bearerCheck() takes any case of the scheme and only the exact token", () => {
@@ -219,7 +229,7 @@ Deno.test("Router: exact and :param routes, HEAD as GET, 405 with Allow, 404, Pa
   assert.equal((await call("GET", "/nope"))[0], 404);
   assert.deepEqual(await call("GET", "/api/p?n=0"), [
     400,
-    '{"error":"query parameter n: expected an integer >= 1, got 0"}\n',
+    '{"error":"n: expected an integer >= 1, got 0"}\n',
     null,
   ]);
 });

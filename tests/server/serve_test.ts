@@ -91,9 +91,13 @@ Deno.test("serve keeps what it acknowledged across a SIGKILL", async () => {
     const stats = await srv.stats();
     assert.equal(stats.records, 1000);
     assert.equal(stats.batches, 20);
-    // Keys survive too: a resend after the crash is a duplicate.
+    // Keys survive too: a resend after the crash is a duplicate; the same key with
+    // another body is refused (422), never taken as stored.
     const again = await post(srv.url, bodies[0], { "Idempotency-Key": "k1" });
     assert.equal(again.json.duplicate, true);
+    const other = await post(srv.url, line(1), { "Idempotency-Key": "k1" });
+    assert.equal(other.status, 422);
+    assert.match(other.json.error, /different body/);
   } finally {
     await srv?.stop();
     await Deno.remove(dir, { recursive: true });

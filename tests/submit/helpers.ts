@@ -61,8 +61,9 @@ export class ServeProcess {
   }
 
   /**
-   * Starts `netmon serve --listen 127.0.0.1:PORT --db DB` and waits until it listens.
-   * `opts.prefix` runs it under another command (e.g. `prlimit --nofile=64 --`).
+   * Starts `netmon serve --listen 127.0.0.1:PORT --db DB` (or `--store` for a clickhouse://
+   * URL) and waits until it listens. `opts.prefix` runs it under another command (e.g.
+   * `prlimit --nofile=64 --`).
    */
   static async start(
     db: string,
@@ -73,7 +74,14 @@ export class ServeProcess {
     const argv = [
       ...(opts.prefix ?? []),
       Deno.execPath(),
-      ...["run", "-A", MAIN, "serve", "--listen", `127.0.0.1:${port}`, "--db", db, ...extra],
+      "run",
+      "-A",
+      MAIN,
+      "serve",
+      "--listen",
+      `127.0.0.1:${port}`,
+      ...(db.startsWith("clickhouse://") ? ["--store", db] : ["--db", db]),
+      ...extra,
     ];
     const child = new Deno.Command(argv[0], {
       args: argv.slice(1),
