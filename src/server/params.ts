@@ -66,14 +66,17 @@ function bounds(min?: number, max?: number): string {
   return "";
 }
 
-/** An integer (decimal digits, optional sign), a safe integer within [min, max]. */
-export function int<O extends NumOpts>(o: O = {} as O): ParamSpec<number> & Flags<O> {
-  const want = `expected an integer${bounds(o.min, o.max)}`;
+function numeric<O extends NumOpts>(
+  what: string,
+  ok: (raw: string, n: number) => boolean,
+  o: O,
+): ParamSpec<number> & Flags<O> {
+  const want = `expected ${what}${bounds(o.min, o.max)}`;
   return {
     ...o,
     parse: (raw) => {
       const n = Number(raw);
-      if (!INT.test(raw) || !Number.isSafeInteger(n)) throw `${want}, got ${quote(raw)}`;
+      if (!ok(raw, n)) throw `${want}, got ${quote(raw)}`;
       if ((o.min !== undefined && n < o.min) || (o.max !== undefined && n > o.max)) {
         throw `${want}, got ${raw}`;
       }
@@ -82,20 +85,14 @@ export function int<O extends NumOpts>(o: O = {} as O): ParamSpec<number> & Flag
   };
 }
 
+/** An integer (decimal digits, optional sign), a safe integer within [min, max]. */
+export function int<O extends NumOpts>(o: O = {} as O): ParamSpec<number> & Flags<O> {
+  return numeric("an integer", (raw, n) => INT.test(raw) && Number.isSafeInteger(n), o);
+}
+
 /** A finite decimal number within [min, max] (no Infinity, NaN, hex or empty string). */
 export function num<O extends NumOpts>(o: O = {} as O): ParamSpec<number> & Flags<O> {
-  const want = `expected a number${bounds(o.min, o.max)}`;
-  return {
-    ...o,
-    parse: (raw) => {
-      const n = Number(raw);
-      if (!NUM.test(raw) || !Number.isFinite(n)) throw `${want}, got ${quote(raw)}`;
-      if ((o.min !== undefined && n < o.min) || (o.max !== undefined && n > o.max)) {
-        throw `${want}, got ${raw}`;
-      }
-      return n;
-    },
-  };
+  return numeric("a number", (raw, n) => NUM.test(raw) && Number.isFinite(n), o);
 }
 
 /** Text of 1..maxLength characters (default 256), optionally matching `pattern`. */
