@@ -8,6 +8,7 @@
  */
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import { UsageError } from "./src/errors.ts";
+import { escapeControl } from "./src/output/escape.ts";
 import { captureCommand } from "./src/cli/capture.ts";
 import { procCommand } from "./src/cli/proc.ts";
 import { interfacesCommand } from "./src/cli/interfaces.ts";
@@ -72,11 +73,11 @@ export async function main(args: string[]): Promise<number> {
       return 2;
     }
     if (e instanceof UsageError) {
-      console.error(`netmon: ${e.message}`);
+      console.error(`netmon: ${escapeControl(e.message)}`);
       return e.exitCode;
     }
     const msg = e instanceof Error ? e.message : String(e);
-    console.error(`netmon: internal error: ${msg}`);
+    console.error(`netmon: internal error: ${escapeControl(msg)}`);
     if (Deno.env.get("NETMON_DEBUG")) console.error(e);
     return 1;
   }

@@ -57,6 +57,9 @@ export const TP_STATUS_VLAN_TPID_VALID = 1 << 6;
 export const PROT_READ = 1;
 export const PROT_WRITE = 2;
 export const MAP_SHARED = 1;
+export const MAP_FIXED = 0x10;
+export const PROT_EXEC = 4;
+export const MFD_CLOEXEC = 1;
 
 // poll(2)
 export const POLLIN = 0x001;

@@ -38,6 +38,10 @@ const SYMBOLS = {
   setgroups: { parameters: ["usize", "buffer"], result: "i32" },
   setgid: { parameters: ["u32"], result: "i32" },
   setuid: { parameters: ["u32"], result: "i32" },
+  /** For sealing descriptors before --user (src/capture/seal.ts). */
+  memfd_create: { parameters: ["buffer", "u32"], result: "i32" },
+  dup2: { parameters: ["i32", "i32"], result: "i32" },
+  write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   strerror: { parameters: ["i32"], result: "pointer" },
   __errno_location: { parameters: [], result: "pointer" },
 } as const satisfies Deno.ForeignLibraryInterface;

@@ -23,6 +23,14 @@ if ! command -v clickhouse-server >/dev/null 2>&1; then
   { apt-get update -qq && apt-get install -y -qq clickhouse-server clickhouse-client >/dev/null; } ||
     echo "setup: clickhouse-server could not be installed; its test will be skipped" >&2
 fi
+# scapy (PyPI) rebuilds the crafted captures (fixtures/conformance/make_*.py); a test checks
+# that a rerun gives the committed bytes and skips without it.
+if ! python3 -c "import scapy" >/dev/null 2>&1; then
+  echo "setup: installing scapy (pip)" >&2
+  python3 -m pip install -q scapy >/dev/null 2>&1 ||
+    python3 -m pip install -q --break-system-packages scapy >/dev/null 2>&1 ||
+    echo "setup: scapy could not be installed; the fixture generator test will be skipped" >&2
+fi
 if ! command -v deno >/dev/null 2>&1 || ! deno --version 2>/dev/null | grep -q "^deno ${DENO_VERSION}"; then
   echo "setup: installing deno@${DENO_VERSION} from npm" >&2
   npm install -g "deno@${DENO_VERSION}" >/dev/null

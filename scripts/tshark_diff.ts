@@ -51,7 +51,7 @@ import { CHECKSUM_PREFS } from "../tests/helpers/tshark.ts";
 type L = Record<string, unknown>;
 
 /** How both sides' text is normalised before comparing. */
-type Kind = "num" | "text" | "mac" | "ip6" | "bool" | "status";
+type Kind = "num" | "text" | "mac" | "ip6" | "bool" | "status" | "hex";
 
 /** One row of the mapping table: a netmon record key and the tshark field that shows it. */
 export interface Row {
@@ -103,7 +103,34 @@ export const LAYER_PROTO: Record<string, string> = {
   UDP: "udp",
   CDP: "cdp",
   LLDP: "lldp",
+  // tunnels and what they carry
+  VXLAN: "vxlan",
+  VXLAN_GPE: "vxlan",
+  Geneve: "geneve",
+  GRE: "gre",
+  ERSPAN: "erspan",
+  MPLS: "mpls",
+  PPPoE_Discovery: "pppoed",
+  PPPoE_Session: "pppoes",
+  PPP: "ppp",
+  LCP: "lcp",
+  IPCP: "ipcp",
+  IPV6CP: "ipv6cp",
+  L2TP: "l2tp",
+  GTP: "gtp",
+  Teredo: "teredo",
+  NSH: "nsh",
+  MACsec: "macsec",
+  PIM: "pim",
+  Arista: "avsp",
+  Reassembly: "ip",
 };
+/**
+ * Layers whose fields are compared but that are no protocol of tshark's frame.protocols:
+ * the reassembly summary (fields of tshark's ip/ipv6), VXLAN-GPE (tshark 4.0 does not
+ * list it there).
+ */
+const SUMMARY_LAYERS = new Set(["Reassembly", "VXLAN_GPE"]);
 /** tshark protocol names that are part of a netmon layer rather than a layer of their own. */
 const SKIP_PROTOS = new Set([
   "ethertype",
@@ -238,8 +265,12 @@ function udpCutShort(rec: PacketRecord): boolean {
 const low9 = (v: string) => /^\d+$/.test(v) ? String(Number(v) & 0x1ff) : v;
 const reserved3 = (v: string) => /^\d+$/.test(v) ? String((Number(v) >> 9) & 7) : v;
 
-/** True when an IP header of the frame says the frame is a fragment (MF or an offset). */
+/**
+ * True when an IP header of the frame says the frame is a fragment (MF or an offset) and
+ * the frame did not complete a reassembled datagram.
+ */
 function fragmented(rec: PacketRecord): boolean {
+  if (rec.Reassembly !== undefined) return false;
   for (const [k, v] of Object.entries(rec)) {
     const l = v as L;
     if (/^IPv4(_\d+)?$/.test(k)) {
@@ -254,6 +285,166 @@ function fragmented(rec: PacketRecord): boolean {
   }
   return false;
 }
+
+/** Tunnels, what they carry, and IP reassembly (issue 15). */
+const TUNNEL_ROWS: Row[] = [
+  { key: "VXLAN.Flags|VXLAN_GPE.Flags", tshark: "vxlan.flags", kind: "num" },
+  { key: "VXLAN.Group_Policy_ID", tshark: "vxlan.gbp", kind: "num" },
+  { key: "VXLAN.VNI|VXLAN_GPE.VNI", tshark: "vxlan.vni", kind: "num" },
+  { key: "VXLAN.Reserved|VXLAN_GPE.Reserved", tshark: "vxlan.reserved8", kind: "num" },
+  { key: "VXLAN_GPE.Next_Protocol", tshark: "vxlan.next_proto", kind: "num" },
+  { key: "Geneve.Version", tshark: "geneve.version", kind: "num" },
+  {
+    key: "Geneve.Options_Length|Geneve.Options[].Length",
+    tshark: "geneve.option.length",
+    kind: "num",
+  },
+  { key: "Geneve.OAM", tshark: "geneve.flags.oam", kind: "bool" },
+  { key: "Geneve.Critical", tshark: "geneve.flags.critical", kind: "bool" },
+  { key: "Geneve.Protocol_Type", tshark: "geneve.proto_type", kind: "num" },
+  { key: "Geneve.VNI", tshark: "geneve.vni", kind: "num" },
+  { key: "Geneve.Options[].Class", tshark: "geneve.option.class", kind: "num" },
+  { key: "Geneve.Options[].Type", tshark: "geneve.option.type", kind: "num" },
+  { key: "GRE.Flags_And_Version", tshark: "gre.flags_and_version", kind: "num" },
+  { key: "GRE.Protocol_Type", tshark: "gre.proto", kind: "num" },
+  { key: "GRE.Checksum", tshark: "gre.checksum", kind: "num" },
+  { key: "GRE.Checksum_Status", tshark: "gre.checksum.status", kind: "status" },
+  { key: "GRE.Offset", tshark: "gre.offset", kind: "num" },
+  { key: "GRE.Key", tshark: "gre.key", kind: "num" },
+  { key: "GRE.Payload_Length", tshark: "gre.key.payload_length", kind: "num" },
+  { key: "GRE.Call_ID", tshark: "gre.key.call_id", kind: "num" },
+  { key: "GRE.Sequence_Number", tshark: "gre.sequence_number", kind: "num" },
+  { key: "GRE.Acknowledgment_Number", tshark: "gre.ack_number", kind: "num" },
+  { key: "GRE.Routing[].Address_Family", tshark: "gre.routing.address_family", kind: "num" },
+  { key: "GRE.Routing[].SRE_Offset", tshark: "gre.routing.sre_offset", kind: "num" },
+  { key: "GRE.Routing[].SRE_Length", tshark: "gre.routing.src_length", kind: "num" },
+  { key: "GRE.WCCP_Redirect.Service_ID", tshark: "gre.wccp.service_id", kind: "num" },
+  { key: "GRE.WCCP_Redirect.Primary_Bucket", tshark: "gre.wccp.primary_bucket", kind: "num" },
+  {
+    key: "GRE.WCCP_Redirect.Alternative_Bucket",
+    tshark: "gre.wccp.alternative_bucket",
+    kind: "num",
+  },
+  { key: "ERSPAN.Version", tshark: "erspan.version", kind: "num" },
+  { key: "ERSPAN.VLAN", tshark: "erspan.vlan", kind: "num" },
+  { key: "ERSPAN.COS", tshark: "erspan.cos", kind: "num" },
+  { key: "ERSPAN.Encapsulation_Type", tshark: "erspan.encap", kind: "num" },
+  { key: "ERSPAN.BSO", tshark: "erspan.bso", kind: "num" },
+  { key: "ERSPAN.Truncated", tshark: "erspan.truncated", kind: "num" },
+  { key: "ERSPAN.Session_ID", tshark: "erspan.spanid", kind: "num" },
+  { key: "ERSPAN.Index", tshark: "erspan.index", kind: "num" },
+  { key: "ERSPAN.Timestamp", tshark: "erspan.timestamp", kind: "num" },
+  { key: "ERSPAN.SGT", tshark: "erspan.sgt", kind: "num" },
+  { key: "ERSPAN.Frame_Type", tshark: "erspan.ft", kind: "num" },
+  { key: "ERSPAN.Hardware_ID", tshark: "erspan.hw", kind: "num" },
+  { key: "ERSPAN.Direction", tshark: "erspan.direction", kind: "num" },
+  { key: "ERSPAN.Granularity", tshark: "erspan.gra", kind: "num" },
+  { key: "ERSPAN.Optional_Subheader", tshark: "erspan.o", kind: "bool" },
+  { key: "MPLS.Stack[].Label", tshark: "mpls.label", kind: "num" },
+  { key: "MPLS.Stack[].Traffic_Class", tshark: "mpls.exp", kind: "num" },
+  { key: "MPLS.Stack[].Bottom_Of_Stack", tshark: "mpls.bottom", kind: "num" },
+  { key: "MPLS.Stack[].TTL", tshark: "mpls.ttl", kind: "num" },
+  {
+    key: "MPLS.Control_Word_Sequence_Number",
+    tshark: "pweth.cw.sequence_number",
+    kind: "num",
+  },
+  { key: "MPLS.PW_ACH.Channel_Type", tshark: "pwach.channel_type", kind: "num" },
+  { key: "PPPoE_Discovery.Version|PPPoE_Session.Version", tshark: "pppoe.version", kind: "num" },
+  { key: "PPPoE_Discovery.Type|PPPoE_Session.Type", tshark: "pppoe.type", kind: "num" },
+  { key: "PPPoE_Discovery.Code|PPPoE_Session.Code", tshark: "pppoe.code", kind: "num" },
+  {
+    key: "PPPoE_Discovery.Session_ID|PPPoE_Session.Session_ID",
+    tshark: "pppoe.session_id",
+    kind: "num",
+  },
+  {
+    key: "PPPoE_Discovery.Payload_Length|PPPoE_Session.Payload_Length",
+    tshark: "pppoe.payload_length",
+    kind: "num",
+  },
+  { key: "PPP.Address", tshark: "ppp.address", kind: "num" },
+  { key: "PPP.Control", tshark: "ppp.control", kind: "num" },
+  { key: "PPP.Protocol", tshark: "ppp.protocol", kind: "num" },
+  { key: "LCP.Code|IPCP.Code|IPV6CP.Code", tshark: "ppp.code", kind: "num" },
+  {
+    key: "LCP.Identifier|IPCP.Identifier|IPV6CP.Identifier",
+    tshark: "ppp.identifier",
+    kind: "num",
+  },
+  { key: "LCP.Length|IPCP.Length|IPV6CP.Length", tshark: "ppp.length", kind: "num" },
+  { key: "LCP.Options[].Type", tshark: "lcp.opt.type", kind: "num" },
+  { key: "LCP.Options[].MRU", tshark: "lcp.opt.mru", kind: "num" },
+  { key: "IPCP.Options[].Type", tshark: "ipcp.opt.type", kind: "num" },
+  { key: "IPCP.Options[].Address", tshark: "ipcp.opt.ip_address", kind: "text" },
+  { key: "L2TP.Flags", tshark: "l2tp.flags", kind: "num" },
+  { key: "L2TP.Type", tshark: "l2tp.type", kind: "num" },
+  { key: "L2TP.Version", tshark: "l2tp.version", kind: "num" },
+  { key: "L2TP.Length", tshark: "l2tp.length", kind: "num" },
+  { key: "L2TP.Tunnel_ID", tshark: "l2tp.tunnel", kind: "num" },
+  { key: "L2TP.Session_ID", tshark: "l2tp.session", kind: "num" },
+  { key: "L2TP.Ns", tshark: "l2tp.Ns", kind: "num" },
+  { key: "L2TP.Nr", tshark: "l2tp.Nr", kind: "num" },
+  { key: "L2TP.AVPs[].Type", tshark: "l2tp.avp.type", kind: "num" },
+  { key: "L2TP.AVPs[].Length", tshark: "l2tp.avp.length", kind: "num" },
+  { key: "L2TP.AVPs[].Vendor_ID", tshark: "l2tp.avp.vendor_id", kind: "num" },
+  { key: "L2TP.AVPs[].Message_Type", tshark: "l2tp.avp.message_type", kind: "num" },
+  { key: "GTP.Flags", tshark: "gtp.flags", kind: "num" },
+  { key: "GTP.Message_Type", tshark: "gtp.message", kind: "num" },
+  { key: "GTP.Length", tshark: "gtp.length", kind: "num" },
+  { key: "GTP.TEID", tshark: "gtp.teid", kind: "num" },
+  { key: "GTP.Sequence_Number", tshark: "gtp.seq_number", kind: "num" },
+  { key: "GTP.N_PDU_Number", tshark: "gtp.npdu_number", kind: "num" },
+  {
+    key: "GTP.Next_Extension_Header_Type|GTP.Extension_Headers[].Next_Type",
+    tshark: "gtp.ext_hdr.next",
+    kind: "num",
+  },
+  { key: "Teredo.Origin_Port", tshark: "teredo.orig.port", kind: "num" },
+  { key: "Teredo.Origin_Address", tshark: "teredo.orig.addr", kind: "text" },
+  { key: "Teredo.Client_ID_Length", tshark: "teredo.auth.idlen", kind: "num" },
+  { key: "Teredo.Auth_Value_Length", tshark: "teredo.auth.aulen", kind: "num" },
+  { key: "Teredo.Nonce", tshark: "teredo.auth.nonce", kind: "hex" },
+  { key: "Teredo.Confirmation", tshark: "teredo.auth.conf", kind: "num" },
+  { key: "NSH.Version", tshark: "nsh.version", kind: "num" },
+  { key: "NSH.OAM", tshark: "nsh.Obit", kind: "num" },
+  { key: "NSH.C", tshark: "nsh.CBit", kind: "num" },
+  { key: "NSH.TTL", tshark: "nsh.ttl", kind: "num" },
+  { key: "NSH.Length", tshark: "nsh.length", kind: "num" },
+  { key: "NSH.MD_Type", tshark: "nsh.mdtype", kind: "num" },
+  { key: "NSH.Next_Protocol", tshark: "nsh.nextproto", kind: "num" },
+  { key: "NSH.Service_Path_ID", tshark: "nsh.spi", kind: "num" },
+  { key: "NSH.Service_Index", tshark: "nsh.si", kind: "num" },
+  { key: "MACsec.TCI", tshark: "macsec.TCI", kind: "num" },
+  { key: "MACsec.Association_Number", tshark: "macsec.AN", kind: "num" },
+  { key: "MACsec.Short_Length", tshark: "macsec.SL", kind: "num" },
+  { key: "MACsec.Packet_Number", tshark: "macsec.PN", kind: "num" },
+  { key: "MACsec.SCI_System_Identifier", tshark: "macsec.SCI.system_identifier", kind: "mac" },
+  { key: "MACsec.SCI_Port_Identifier", tshark: "macsec.SCI.port_identifier", kind: "num" },
+  { key: "MACsec.EtherType", tshark: "macsec.etype", kind: "num" },
+  { key: "MACsec.ICV", tshark: "macsec.ICV", kind: "hex" },
+  { key: "PIM.Version", tshark: "pim.version", kind: "num" },
+  { key: "PIM.Type", tshark: "pim.type", kind: "num" },
+  { key: "PIM.Checksum", tshark: "pim.cksum", kind: "num" },
+  { key: "PIM.Checksum_Status", tshark: "pim.cksum.status", kind: "status" },
+  { key: "PIM.Border", tshark: "pim.register_flag.border", kind: "bool" },
+  { key: "PIM.Null_Register", tshark: "pim.register_flag.null_register", kind: "bool" },
+  { key: "Arista.Subtype", tshark: "avsp.sub_type", kind: "num" },
+  { key: "Arista.Version", tshark: "avsp.ver", kind: "num" },
+  { key: "Arista.Timestamp_Seconds", tshark: "avsp.64sec|avsp.48sec", kind: "num" },
+  { key: "Arista.Timestamp_Nanoseconds", tshark: "avsp.64ns|avsp.48ns", kind: "num" },
+  { key: "Arista.EtherType", tshark: "avsp.etype", kind: "num" },
+  {
+    key: "Reassembly.Length",
+    tshark: "ip.reassembled.length|ipv6.reassembled.length",
+    kind: "num",
+  },
+  {
+    key: "Reassembly.Fragment_Count",
+    tshark: "ip.fragment.count|ipv6.fragment.count",
+    kind: "num",
+  },
+];
 
 /**
  * THE mapping table: netmon record key -> tshark field. Order is output order.
@@ -426,6 +617,7 @@ export const TABLE: Row[] = [
   { key: "LLDP.TTL", tshark: "lldp.time_to_live", kind: "num", oneOfMany: true },
   { key: "CDP.Device_ID", tshark: "cdp.deviceid", kind: "text", oneOfMany: true },
   { key: "CDP.Port_ID", tshark: "cdp.portid", kind: "text", oneOfMany: true },
+  ...TUNNEL_ROWS,
 ];
 
 /** The IPv6 (and IPv4 IPsec) extension header types, compared with frame.protocols. */
@@ -554,6 +746,8 @@ function normTshark(kind: Kind, v: string): string {
       return stripControls(v);
     case "ip6":
       return v.includes(":") ? expand6(v) : v;
+    case "hex":
+      return v.replaceAll(":", "").toLowerCase();
     default:
       return v;
   }
@@ -565,6 +759,7 @@ function normNetmon(kind: Kind, v: unknown): string {
   if (kind === "mac") return s.toLowerCase();
   if (kind === "text") return stripControls(s);
   if (kind === "ip6") return s.includes(":") ? expand6(s) : s;
+  if (kind === "hex") return s.replaceAll(":", "").toLowerCase();
   if (kind === "num" && /^\d+$/.test(s)) return BigInt(s).toString();
   return s;
 }
@@ -593,6 +788,14 @@ export interface DiffResult {
   netmonDeeper: number;
   /** Frames tshark found malformed in a layer where netmon recorded no Decode_Error. */
   tsharkOnlyMalformed: number;
+  /**
+   * Values tshark showed for the table's fields, and how many netmon showed alike (the
+   * rest: deeper than netmon decodes, or a mismatch).
+   */
+  tsharkValues: number;
+  agreedValues: number;
+  /** tshark field -> values netmon did not show alike (listed by --explain). */
+  unmatched: Map<string, number>;
   /** One line per frame compared leniently (tshark or netmon went deeper), for --explain. */
   explain: string[];
   /** Read errors: netmon's (e.g. file cut off) and tshark's stderr notes. */
@@ -638,17 +841,19 @@ export async function decodeCapture(
   return error === undefined ? { records } : { records, error };
 }
 
-/** tshark options: checksums verified, absolute sequence numbers, no reassembly. */
+/**
+ * tshark options: checksums verified, absolute sequence numbers, no TCP desegmentation;
+ * IP reassembly on (both sides reassemble); the UDP ports netmon decodes tunnels on that
+ * tshark 4.0 does not (VXLAN on Linux's 8472).
+ */
 export const TSHARK_PREFS = [
   ...CHECKSUM_PREFS,
   "-o",
   "tcp.relative_sequence_numbers:FALSE",
   "-o",
-  "ip.defragment:FALSE",
-  "-o",
-  "ipv6.defragment:FALSE",
-  "-o",
   "tcp.desegment_tcp_streams:FALSE",
+  "-d",
+  "udp.port==8472,vxlan",
 ];
 
 const AGG = "\x1f";
@@ -754,7 +959,9 @@ function chainOf(
     t.push({ proto: p, idx });
   });
   // SNAP is part of tshark's llc.
-  const n = insts.filter((x, i) => !(x.layer === "SNAP" && insts[i - 1]?.proto === "llc"));
+  const n = insts.filter((x, i) =>
+    !(x.layer === "SNAP" && insts[i - 1]?.proto === "llc") && !SUMMARY_LAYERS.has(x.layer)
+  );
   let c = 0;
   while (c < n.length && c < t.length && n[c].proto === t[c].proto) c++;
   const text = () => ({
@@ -810,6 +1017,9 @@ export async function diffCapture(file: string, opts: CompareOptions = {}): Prom
     deeper: c.deeper,
     netmonDeeper: c.netmonDeeper,
     tsharkOnlyMalformed: c.tsharkOnlyMalformed,
+    tsharkValues: c.tsharkValues,
+    agreedValues: c.agreedValues,
+    unmatched: c.unmatched,
     explain: c.explain,
     netmonError: error,
     tsharkError: ts.error,
@@ -842,6 +1052,11 @@ export class Comparison {
   /** Every mismatch, also those past the MAX_KEPT stored. */
   count = 0;
   deeper = 0;
+  /** tshark values of the table's fields, and how many of them netmon showed alike. */
+  tsharkValues = 0;
+  agreedValues = 0;
+  /** tshark field -> its values netmon did not show alike. */
+  readonly unmatched = new Map<string, number>();
   netmonDeeper = 0;
   /** Frames tshark found malformed in a layer where netmon recorded no problem (info). */
   tsharkOnlyMalformed = 0;
@@ -973,6 +1188,13 @@ export class Comparison {
         ? a.every((v) => t.some((x) => r.eq ? r.eq(v, x) : v === x))
         : a.length === t.length && a.every((v, i) => r.eq ? r.eq(v, t[i]) : v === t[i]);
       if (!same) add(frame, used, ours.join(","), theirs.join(","));
+      // Coverage: tshark's values of this field, and those netmon showed the same.
+      this.tsharkValues += theirs.length;
+      const agreed = same ? (r.oneOfMany ? Math.min(a.length, theirs.length) : t.length) : 0;
+      this.agreedValues += agreed;
+      if (agreed < theirs.length) {
+        this.unmatched.set(used, (this.unmatched.get(used) ?? 0) + theirs.length - agreed);
+      }
     }
     // Extension headers: tshark's frame.protocols against IPv4/IPv6 Extension_Headers.
     const theirExt = tsharkExt(cell("frame.protocols"));
@@ -1055,6 +1277,8 @@ async function main(args: string[]): Promise<number> {
     return 2;
   }
   let frames = 0;
+  let values = 0;
+  let agreed = 0;
   let total = 0;
   let bad = 0;
   const byField = new Map<string, number>();
@@ -1078,10 +1302,16 @@ async function main(args: string[]): Promise<number> {
       continue;
     }
     frames += r.frames;
+    values += r.tsharkValues;
+    agreed += r.agreedValues;
     total += r.count;
     if (r.count > 0) bad++;
     if (!quiet) { for (const m of r.mismatches.slice(0, max)) console.log(formatMismatch(m)); }
-    if (explain) { for (const l of r.explain) console.log(l); }
+    if (explain) {
+      for (const l of r.explain) console.log(l);
+      const u = [...r.unmatched].sort((x, y) => y[1] - x[1]).map(([f, n]) => `${f} ${n}`);
+      if (u.length > 0) console.log(`${file}#0 tshark values not shown alike: ${u.join(", ")}`);
+    }
     for (const m of r.mismatches) byField.set(m.field, (byField.get(m.field) ?? 0) + 1);
     const notes = [
       r.netmonError ? `netmon: ${r.netmonError}` : "",
@@ -1090,13 +1320,17 @@ async function main(args: string[]): Promise<number> {
     console.log(
       `# ${file}: ${r.frames} frames, ${r.count} mismatches, ` +
         `${r.deeper} decoded deeper by tshark, ${r.netmonDeeper} by netmon past a fault, ` +
-        `${r.tsharkOnlyMalformed} malformed for tshark only` +
+        `${r.tsharkOnlyMalformed} malformed for tshark only, ` +
+        `${r.agreedValues} of ${r.tsharkValues} tshark values agree` +
         (notes ? ` (${notes})` : ""),
     );
   }
   const fields = [...byField].sort((a, b) => b[1] - a[1]).map(([f, n]) => `${f} ${n}`).join(", ");
   console.log(
-    `# total: ${files.length} files, ${frames} frames, ${total} mismatches in ${bad} files` +
+    `# total: ${files.length} files, ${frames} frames, ${total} mismatches in ${bad} files, ` +
+      `${agreed} of ${values} tshark values agree (${
+        values > 0 ? (100 * agreed / values).toFixed(2) : "100.00"
+      }%)` +
       (fields ? ` (${fields})` : ""),
   );
   return total > 0 || bad > 0 ? 1 : 0;

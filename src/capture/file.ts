@@ -157,15 +157,41 @@ interface Iface {
   snaplen: number;
   name: string;
   ticks: Ticks;
-  /** if_tsoffset: seconds added to every timestamp. */
+  /** if_tsoffset: seconds added to every timestamp (as a double, and exact). */
   offset: number;
+  offsetBig: bigint;
+  /** The offset fits a double exactly. */
+  offsetExact: boolean;
 }
 
-/** Opens a capture file; rejects with a one-line UsageError when it cannot be read. */
+/** Each block type's name and smallest possible total length (fixed fields + framing). */
+const BLOCK_MIN: ReadonlyMap<number, [string, number]> = new Map([
+  [NG.SHB, ["section header block", NG.SHB_OPTIONS + 4]],
+  [NG.IDB, ["interface description block", NG.IDB_OPTIONS + 4]],
+  [NG.EPB, ["enhanced packet block", NG.EPB_DATA + 4]],
+  [NG.PB, ["packet block", NG.EPB_DATA + 4]],
+  [NG.SPB, ["simple packet block", NG.SPB_DATA + 4]],
+]);
+
+/** What the reader needs of a file (a Deno.FsFile, or Deno.stdin for "-"). */
+type Input = Pick<Deno.FsFile, "read" | "readSync" | "close">;
+
+/**
+ * Opens a capture file ("-" reads standard input); rejects with a one-line UsageError
+ * when it cannot be read. A FIFO or stdin is decoded as the bytes arrive.
+ */
 export async function openCaptureFile(path: string): Promise<PacketSource> {
-  let file: Deno.FsFile;
+  let file: Input;
+  let regular = false;
   try {
-    file = await Deno.open(path, { read: true });
+    if (path === "-") {
+      file = Deno.stdin;
+      path = "stdin";
+    } else {
+      const f = await Deno.open(path, { read: true });
+      file = f;
+      regular = (await f.stat()).isFile;
+    }
   } catch (e) {
     const why = e instanceof Deno.errors.NotFound
       ? "no such file"
@@ -176,7 +202,7 @@ export async function openCaptureFile(path: string): Promise<PacketSource> {
       : String(e);
     throw new UsageError(`cannot open capture file '${path}': ${why}`);
   }
-  const src = new FileSource(path, file);
+  const src = new FileSource(path, file, regular);
   try {
     await src.readHeader();
   } catch (e) {
@@ -191,10 +217,10 @@ export async function openCaptureFile(path: string): Promise<PacketSource> {
 
 class FileSource implements PacketSource {
   readonly #path: string;
-  readonly #file: Deno.FsFile;
+  readonly #file: Input;
   #closed = false;
-  /** A regular file (read synchronously), not a FIFO or device. */
-  #regular = false;
+  /** A regular file (read synchronously, in large chunks), not a FIFO, stdin or a device. */
+  readonly #regular: boolean;
   #buf = new Uint8Array(CHUNK);
   #view = new DataView(this.#buf.buffer);
   /** Valid bytes in the buffer are [#pos, #end). */
@@ -220,9 +246,10 @@ class FileSource implements PacketSource {
 
   linkType = LINKTYPE_ETHERNET;
 
-  constructor(path: string, file: Deno.FsFile) {
+  constructor(path: string, file: Input, regular: boolean) {
     this.#path = path;
     this.#file = file;
+    this.#regular = regular;
   }
 
   stats(): SourceStats | null {
@@ -260,12 +287,13 @@ class FileSource implements PacketSource {
       const n = this.#regular ? this.#file.readSync(into) : await this.#file.read(into);
       if (n === null) this.#eof = true;
       else this.#end += n;
-      if (this.#end >= need && this.#end >= this.#buf.length / 2) break;
+      // A FIFO or stdin: decode what arrived as soon as the next record is complete,
+      // instead of waiting for half a buffer (2 MiB) that may come much later.
+      if (this.#end >= need && (!this.#regular || this.#end >= this.#buf.length / 2)) break;
     }
   }
 
   async readHeader(): Promise<void> {
-    this.#regular = (await this.#file.stat()).isFile;
     await this.#fill(PCAP.HEADER_LEN);
     const v = this.#view;
     if (this.#end < 4) throw this.#notCapture();
@@ -379,6 +407,8 @@ class FileSource implements PacketSource {
       name: "",
       ticks: { perSec: 1_000_000, pow10: 6 },
       offset: 0,
+      offsetBig: 0n,
+      offsetExact: true,
     };
     const end = p + len - 4;
     let o = p + NG.IDB_OPTIONS;
@@ -397,7 +427,9 @@ class FileSource implements PacketSource {
         if (r & 0x80) iface.ticks = { perSec: 2 ** exp, pow10: -1 };
         else iface.ticks = { perSec: 10 ** exp, pow10: exp };
       } else if (code === NG.OPT_IF_TSOFFSET && olen >= 8) {
-        iface.offset = Number(v.getBigInt64(val, le));
+        iface.offsetBig = v.getBigInt64(val, le);
+        iface.offset = Number(iface.offsetBig);
+        iface.offsetExact = Number.isSafeInteger(iface.offset);
       }
       o = val + ((olen + 3) & ~3);
     }
@@ -518,6 +550,7 @@ class FileSource implements PacketSource {
         if (len === 0) return this.#needAt(p);
         const le = this.#le;
         const type = v.getUint32(p, le);
+        this.#checkBlockLength(type, p, len);
         let dataOff = -1;
         if (type === NG.EPB || type === NG.PB) {
           const ifId = type === NG.EPB
@@ -577,6 +610,16 @@ class FileSource implements PacketSource {
     }
   }
 
+  /** A block too short for its own fixed fields is corrupt (say so, never read past it). */
+  #checkBlockLength(type: number, p: number, len: number): void {
+    const min = BLOCK_MIN.get(type);
+    if (min === undefined || len >= min[1]) return;
+    throw new RuntimeFailure(
+      `${this.#path}: corrupt pcapng file: ${min[0]} at byte ${this.#base + p} is too short ` +
+        `(${len} bytes; at least ${min[1]})`,
+    );
+  }
+
   #iface(id: number, p: number): Iface {
     const iface = this.#ifaces[id];
     if (iface === undefined) {
@@ -592,7 +635,8 @@ class FileSource implements PacketSource {
   #timestamp(iface: Iface, hi: number, lo: number): void {
     const meta = this.#meta;
     const t = iface.ticks;
-    if (t.perSec === 1_000_000 && hi < 0x200000) {
+    meta.secText = "";
+    if (t.perSec === 1_000_000 && hi < 0x200000 && iface.offsetExact) {
       // Common case (microseconds, < 2^53 ticks): exact in doubles.
       const ticks = hi * 4294967296 + lo;
       let sec = Math.floor(ticks / 1_000_000);
@@ -606,11 +650,19 @@ class FileSource implements PacketSource {
       }
       meta.sec = sec + iface.offset;
       meta.nsec = rem * 1000;
-      return;
+      if (Number.isSafeInteger(meta.sec)) return;
     }
     const r = splitTimestamp(hi, lo, t);
-    meta.sec = r.sec + iface.offset;
     meta.nsec = nsecFraction(r.rem, t);
+    const sec = r.sec + iface.offset;
+    if (Number.isSafeInteger(r.sec) && Number.isSafeInteger(sec) && iface.offsetExact) {
+      meta.sec = sec;
+      return;
+    }
+    // Beyond 2^53 seconds a double is not exact: count them in BigInt, print them as text.
+    const big = ((BigInt(hi) << 32n) | BigInt(lo)) / BigInt(t.perSec) + iface.offsetBig;
+    meta.sec = Number(big);
+    meta.secText = big.toString();
   }
 
   /**

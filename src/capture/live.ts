@@ -8,7 +8,7 @@
  * 3. SO_ATTACH_FILTER (self-traffic program and/or snap length), PACKET_IGNORE_OUTGOING
  *    on loopback, PACKET_ADD_MEMBERSHIP promiscuous;
  * 4. bind(ETH_P_ALL, ifindex): from here frames of that interface only, already filtered;
- * 5. --user: drop root.
+ * 5. --user: seal Deno's cache files (seal.ts), then drop root.
  *
  * Setting NETMON_LIVE_RECVMMSG=1 in the environment skips the ring (tests, benchmarks).
  */
@@ -46,6 +46,7 @@ import {
   setTpacketV3,
 } from "./ring.ts";
 import { MmsgReader, prepareRecvSocket } from "./recvmmsg.ts";
+import { sealTrustedFiles } from "./seal.ts";
 
 export interface LiveOptions {
   settings: Settings;
@@ -141,7 +142,12 @@ function openLiveSync(opts: LiveOptions): LiveSource {
     }
     if (s.promisc && link.type !== ARPHRD_LOOPBACK) addPromiscMembership(fd, link.index);
     bindPacket(fd, link.index);
-    if (user !== null) dropPrivileges(s.user, user);
+    if (user !== null) {
+      // Nothing writable that root trusts may stay with the unprivileged process.
+      const sealed = sealTrustedFiles(s.user);
+      if (sealed.length > 0) opts.log.debug(`--user: sealed ${sealed.join(", ")}`);
+      dropPrivileges(s.user, user);
+    }
     return new LiveSource(fd, reader);
   } catch (e) {
     if (reader instanceof RingReader) reader.unmap();

@@ -30,6 +30,22 @@ export function captureCommand() {
     .option("--buffer-mb <mib>", "kernel ring size in MiB (default 64)", intArg(1, 4096))
     .option("--user <name>", "drop root to this user once the socket is open")
     .option("--status-interval <s>", "seconds between status lines on a terminal", numArg(0, 3600))
+    .option("--no-reassemble", "decode each IP fragment on its own (no reassembly)")
+    .option(
+      "--reassembly-memory-mb <mib>",
+      "memory for fragments awaiting reassembly (default 32)",
+      intArg(1, 4096),
+    )
+    .option(
+      "--reassembly-timeout <s>",
+      "seconds a datagram waits for its fragments (default 30)",
+      numArg(1, 3600),
+    )
+    .option(
+      "--udp-port <name:ports>",
+      "decode a tunnel protocol on other UDP ports, e.g. vxlan:4789,8472 (repeatable)",
+      collect,
+    )
     .option(
       "--filter <json|file>",
       "keep only records matching this JSON filter (repeatable)",
@@ -53,6 +69,7 @@ export function captureCommand() {
       numArg(0.1, 3600),
     )
     .option("--grace <s>", "seconds in-flight batches get at exit", numArg(0, 600))
+    .option("--request-timeout <s>", "seconds a request may take (default 30)", numArg(0.1, 3600))
     .option("--spool <dir>", "spool directory (JSONL segments)")
     .option("--spool-max-bytes <n>", "spool size cap in bytes", intArg(1048576, 1099511627776))
     .option(
@@ -92,6 +109,10 @@ export function captureCommand() {
         bufferMb: o.bufferMb,
         user: o.user,
         statusInterval: o.statusInterval,
+        reassemble: given("reassemble", o.reassemble),
+        reassemblyMemoryMb: o.reassemblyMemoryMb,
+        reassemblyTimeout: o.reassemblyTimeout,
+        udpPorts: o.udpPort,
         filter: o.filter,
         exclude: o.exclude,
         captureSelf: o.captureSelf,
@@ -105,6 +126,7 @@ export function captureCommand() {
         batchSeconds: o.batchSeconds,
         retryInterval: o.retryInterval,
         graceSeconds: o.grace,
+        requestTimeout: o.requestTimeout,
         spoolDir: o.spool,
         spoolMaxBytes: o.spoolMaxBytes,
         flows: given("flows", o.flows),

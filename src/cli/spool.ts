@@ -29,6 +29,7 @@ function statusCommand() {
         oldest: oldest ? new Date(Number(oldest)).toISOString() : null,
         dead_letter_records: info.deadRecords,
         torn_segments: info.tornSegments,
+        unreadable_segments: info.unreadable,
         locked_by: info.lockedBy,
       };
       if (o.json) {
@@ -46,6 +47,12 @@ function statusCommand() {
       if (info.deadRecords > 0) {
         console.log(
           `  ${info.deadRecords} records refused by the server in ${dir}/dead-letter.jsonl`,
+        );
+      }
+      for (const u of info.unreadable) {
+        console.log(
+          `  segment ${u.name} (${u.bytes} bytes) cannot be read (${u.why}): not counted, ` +
+            `not sent; make it readable by the user running netmon`,
         );
       }
       if (info.lockedBy !== null) console.log(`  in use by process ${info.lockedBy}`);
@@ -69,9 +76,11 @@ function drainCommand() {
       numArg(0, 86400),
     )
     .option("--spool-max-bytes <n>", "spool size cap in bytes", intArg(1048576, 1099511627776))
+    .option("--request-timeout <s>", "seconds a request may take (default 30)", numArg(0.1, 3600))
     .option("--config <file>", "INI configuration file")
     .action(async (o) => {
       const { settings: s } = await resolveSettings({
+        requestTimeout: o.requestTimeout,
         serverUrl: o.server,
         spoolDir: o.spool,
         serverFormat: o.format,
@@ -94,6 +103,7 @@ function drainCommand() {
           table: s.serverTable,
           gzip: s.gzip,
           waitSeconds: o.wait ?? 10,
+          timeoutMs: s.requestTimeout * 1000,
           log,
         });
       } finally {

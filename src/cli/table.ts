@@ -9,6 +9,7 @@
  * @module
  */
 import Table from "cli-table3";
+import { escapeControl } from "../output/escape.ts";
 
 export type CellValue = string | number | boolean | null;
 
@@ -22,6 +23,13 @@ export function renderTable(
   opts: { compact?: boolean } = {},
 ): string {
   const t = new Table({ head, style: { head: [], border: [], compact: opts.compact === true } });
-  for (const r of rows) t.push(r.map((c) => (c === null ? "-" : c)));
+  for (const r of rows) {
+    // Line breaks inside a cell are the table's; every other control character is escaped.
+    t.push(
+      r.map((c) =>
+        c === null ? "-" : typeof c === "string" ? c.split("\n").map(escapeControl).join("\n") : c
+      ),
+    );
+  }
   return t.toString();
 }

@@ -11,7 +11,15 @@ export type SettingType = "string" | "int" | "number" | "bool" | "list" | "enum"
 export interface SettingSpec {
   /** Property name in {@link Settings}. */
   readonly name: keyof Settings;
-  readonly section: "capture" | "filter" | "server" | "spool" | "flow" | "log" | "serve";
+  readonly section:
+    | "capture"
+    | "decode"
+    | "filter"
+    | "server"
+    | "spool"
+    | "flow"
+    | "log"
+    | "serve";
   /** INI key inside the section. */
   readonly key: string;
   readonly type: SettingType;
@@ -34,6 +42,11 @@ export interface Settings extends ServeSettings {
   bufferMb: number;
   statusInterval: number;
   user: string;
+  // [decode]
+  reassemble: boolean;
+  reassemblyMemoryMb: number;
+  reassemblyTimeout: number;
+  udpPorts: string[];
   // [filter]
   filter: string[];
   exclude: string[];
@@ -51,6 +64,7 @@ export interface Settings extends ServeSettings {
   inFlight: number;
   graceSeconds: number;
   queueRecords: number;
+  requestTimeout: number;
   // [spool]
   spoolDir: string;
   spoolMaxBytes: number;
@@ -83,6 +97,10 @@ export function defaultSettings(): Settings {
     bufferMb: 64,
     statusInterval: 5,
     user: "",
+    reassemble: true,
+    reassemblyMemoryMb: 32,
+    reassemblyTimeout: 30,
+    udpPorts: [],
     filter: [],
     exclude: [],
     captureSelf: false,
@@ -98,6 +116,7 @@ export function defaultSettings(): Settings {
     inFlight: 2,
     graceSeconds: 5,
     queueRecords: 20000,
+    requestTimeout: 30,
     spoolDir: defaultSpoolDir(),
     spoolMaxBytes: 1024 * 1024 * 1024,
     flows: true,
@@ -163,6 +182,38 @@ export const SETTINGS: readonly SettingSpec[] = [
     key: "user",
     type: "string",
     help: "Drop root to this user once the socket is open (like tcpdump -Z).",
+  },
+  {
+    name: "reassemble",
+    section: "decode",
+    key: "reassemble",
+    type: "bool",
+    help: "Reassemble IPv4/IPv6 fragments: the last fragment carries the whole datagram.",
+  },
+  {
+    name: "reassemblyMemoryMb",
+    section: "decode",
+    key: "reassembly_memory_mb",
+    type: "int",
+    min: 1,
+    max: 4096,
+    help: "MiB the fragments held for reassembly may take; at the cap the oldest are dropped.",
+  },
+  {
+    name: "reassemblyTimeout",
+    section: "decode",
+    key: "reassembly_timeout",
+    type: "number",
+    min: 1,
+    max: 3600,
+    help: "Seconds a datagram may wait for its missing fragments.",
+  },
+  {
+    name: "udpPorts",
+    section: "decode",
+    key: "udp_port",
+    type: "list",
+    help: "Move a tunnel protocol to other UDP ports: NAME:PORT[,PORT] (vxlan, geneve, ...).",
   },
   {
     name: "filter",
@@ -286,6 +337,15 @@ export const SETTINGS: readonly SettingSpec[] = [
     max: 10000000,
     help:
       "Bound of the queue between capture and batcher; beyond it records are dropped and counted.",
+  },
+  {
+    name: "requestTimeout",
+    section: "server",
+    key: "request_timeout",
+    type: "number",
+    min: 0.1,
+    max: 3600,
+    help: "Seconds a request may take before it counts as failed (the batch is retried).",
   },
   {
     name: "spoolDir",

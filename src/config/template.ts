@@ -21,6 +21,7 @@ const COMPUTED: ReadonlySet<keyof Settings> = new Set(["spoolDir"]);
 const LIST_EXAMPLES: Readonly<Partial<Record<keyof Settings, string[]>>> = {
   filter: ["/etc/netmon/keep.jsonc", '{"TCP": {"Port": 443}}'],
   exclude: ['{"UDP": {"Port": 53}}'],
+  udpPorts: ["vxlan:4789,8472,9999"],
 };
 
 function typeLine(spec: SettingSpec): string {

@@ -98,6 +98,13 @@ export function setIpContext(
   ipCtx.pseudoDstOff = pseudoDstOff;
 }
 
+/** After reassembly: the datagram is whole, its upper-layer checksums can be verified. */
+export function resetIpContext(f: { rec: unknown }, pseudoDstOff: number): void {
+  ipCtx.rec = f.rec;
+  ipCtx.fragmented = false;
+  ipCtx.pseudoDstOff = pseudoDstOff;
+}
+
 /** True when the frame's innermost IP packet (or an outer one) is a fragment. */
 export function isFragmented(f: { rec: unknown }): boolean {
   return ipCtx.rec === f.rec && ipCtx.fragmented;

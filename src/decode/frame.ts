@@ -13,6 +13,8 @@
  * - Never throw. Never loop without consuming bytes.
  */
 import type { DecodeError, Layer, PacketRecord } from "./record.ts";
+import { type Table, UDP_PORT } from "./registry.ts";
+import type { Reassembler } from "./reassembly.ts";
 
 export type Decoder = (f: Frame, off: number, end: number) => void;
 
@@ -42,15 +44,16 @@ export class FrameSummary {
   icmpId = -1;
   /** Outermost VLAN id, -1 when untagged. */
   vlanId = -1;
-  /** True when any IP fragment header / MF / offset says this is a non-first fragment. */
+  /**
+   * True when the frame carries no whole transport header for the flow tracker: a
+   * non-first fragment, or a fragment held for reassembly.
+   */
   fragment = false;
+  /** Wire bytes of the earlier fragments of a datagram this frame completed (flows count them). */
+  heldWireBytes = 0;
 
-  reset(): void {
-    this.ipVersion = 0;
-    this.srcAddrOff = 0;
-    this.dstAddrOff = 0;
-    this.ipProto = -1;
-    this.ipBytes = 0;
+  /** A new (inner) IP header: the transport facts of an outer one no longer apply. */
+  newIp(): void {
     this.srcPort = 0;
     this.dstPort = 0;
     this.tcpFlags = 0;
@@ -60,8 +63,18 @@ export class FrameSummary {
     this.icmpType = -1;
     this.icmpCode = -1;
     this.icmpId = -1;
+  }
+
+  reset(): void {
+    this.ipVersion = 0;
+    this.srcAddrOff = 0;
+    this.dstAddrOff = 0;
+    this.ipProto = -1;
+    this.ipBytes = 0;
+    this.newIp();
     this.vlanId = -1;
     this.fragment = false;
+    this.heldWireBytes = 0;
   }
 }
 
@@ -88,6 +101,12 @@ export class Frame {
   rec: PacketRecord = {};
   errors: DecodeError[] | null = null;
   readonly sum = new FrameSummary();
+  /** Packet time in seconds (reassembly timeouts run on it). */
+  time = 0;
+  /** UDP ports this decoder dispatches on: UDP_PORT, or a copy with the user's tunnel ports. */
+  udpPorts: Table = UDP_PORT;
+  /** IP fragment reassembly of this decoder (one per pipeline); null: each frame on its own. */
+  reassembly: Reassembler | null = null;
 
   constructor(view: DataView, bytes: Uint8Array) {
     this.view = view;

@@ -415,7 +415,13 @@ export function decodeIcmpv6(f: Frame, off: number, end: number): void {
         const src = addressList(f, p + MLD2_RECORD_HEADER_LEN, end, nsrc, "source list");
         if (src === null) return;
         r.Sources = src;
-        p += MLD2_RECORD_HEADER_LEN + nsrc * 16 + aux;
+        const auxOff = p + MLD2_RECORD_HEADER_LEN + nsrc * 16;
+        // Auxiliary data past the message: the fault is where it starts, inside the frame.
+        if (auxOff + aux > end) {
+          f.fault(name, `auxiliary data: needs ${aux} bytes, ${end - auxOff} left`, auxOff);
+          return;
+        }
+        p = auxOff + aux;
       }
       return;
     }

@@ -18,7 +18,8 @@ import type { Layer } from "./record.ts";
 import { dispatch, ETHERTYPE, IP_PROTO, register } from "./registry.ts";
 import { LAYER } from "./record.ts";
 import { hex, ipv4 } from "./format.ts";
-import { setIpContext, verifyPlain } from "./checksum.ts";
+import { resetIpContext, setIpContext, verifyPlain } from "./checksum.ts";
+import { datagramKey, LAYER_FRAGMENT, LAYER_REASSEMBLY, switchToDatagram } from "./reassembly.ts";
 import { decodeIpsecHeader, decodeIpv6, extensionName } from "./ipv6.ts";
 import { u16, u32 } from "./bytes.ts";
 
@@ -362,6 +363,7 @@ export function decodeIpv4(f: Frame, off: number, end: number): void {
   }
 
   const s = f.sum;
+  s.newIp();
   s.ipVersion = 4;
   s.srcAddrOff = off + OFF.SRC;
   s.dstAddrOff = dstOff;
@@ -371,12 +373,66 @@ export function decodeIpv4(f: Frame, off: number, end: number): void {
   // The flow tracker skips non-first fragments (no ports); a first fragment has them.
   if (fragOffset !== 0) s.fragment = true;
   setIpContext(f, fragmented, dstOff);
-  if (fragOffset !== 0) {
+  let base = off;
+  let whole = false;
+  // Like Wireshark: only a fragment with all its bytes and a good header checksum is held.
+  if (
+    fragmented && f.reassembly !== null && pktEnd <= f.capEnd && pktEnd > off + hlen &&
+    attrs.Checksum_Status !== "bad"
+  ) {
+    const note: Layer = {
+      Identification: attrs.Identification,
+      Offset: fragOffset * 8,
+      Length: pktEnd - off - hlen,
+      More_Fragments: (ff & FLAG_MF) !== 0,
+    };
+    const key = datagramKey(
+      b,
+      4,
+      s.vlanId,
+      off + OFF.SRC,
+      dstOff,
+      attrs.Identification as number,
+      proto,
+    );
+    const r = f.reassembly.add(
+      f,
+      name,
+      key,
+      fragOffset * 8,
+      off + hlen,
+      pktEnd - off - hlen,
+      (ff & FLAG_MF) !== 0,
+      false,
+      note,
+    );
+    if (r.kind === "held") {
+      f.layer(LAYER_FRAGMENT, note);
+      s.fragment = true;
+      f.rest(off + hlen, pktEnd);
+      return;
+    }
+    if (r.kind === "complete") {
+      f.layer(LAYER_REASSEMBLY, {
+        Identification: attrs.Identification,
+        Fragment_Count: r.fragments.length,
+        Length: r.payload.length,
+        Fragments: r.fragments,
+      });
+      s.heldWireBytes = r.heldWireBytes;
+      const hl = switchToDatagram(f, off, off + hlen, r.payload);
+      resetIpContext(f, dstOff - off);
+      base = 0;
+      whole = true;
+      pktEnd = hl + r.payload.length;
+    }
+  }
+  if (!whole && fragOffset !== 0) {
     // Not the first fragment: the bytes continue an upper-layer header we have not seen.
     f.rest(off + hlen, pktEnd);
     return;
   }
-  let p = off + hlen;
+  let p = base + hlen;
   let nh = proto;
   if (nh === IP_PROTO_AH || nh === IP_PROTO_ESP) {
     // IPsec headers are listed like IPv6 extension headers (same objects).
@@ -398,4 +454,3 @@ export function decodeIpv4(f: Frame, off: number, end: number): void {
 }
 
 register(ETHERTYPE, ETHERTYPE_IPV4, decodeIpv4);
-register(IP_PROTO, IP_PROTO_IPV4, decodeIpv4);

@@ -20,7 +20,8 @@ import type { Layer } from "./record.ts";
 import { dispatch, ETHERTYPE, IP_PROTO, register } from "./registry.ts";
 import { LAYER } from "./record.ts";
 import { hex, ipv6 } from "./format.ts";
-import { setIpContext } from "./checksum.ts";
+import { resetIpContext, setIpContext } from "./checksum.ts";
+import { datagramKey, LAYER_FRAGMENT, LAYER_REASSEMBLY, switchToDatagram } from "./reassembly.ts";
 import { need, u16, u32 } from "./bytes.ts";
 
 /** Fixed header field offsets. */
@@ -316,7 +317,7 @@ export function decodeIpv6(f: Frame, off: number, end: number): void {
     f.truncated(name, off);
     return;
   }
-  const b = f.bytes;
+  let b = f.bytes;
   const version = b[off] >> 4;
   if (version !== 6) {
     // Like Wireshark: nothing after a bogus version is trusted; the bytes are Payload.
@@ -360,12 +361,14 @@ export function decodeIpv6(f: Frame, off: number, end: number): void {
     pktEnd = end;
   }
   const s = f.sum;
+  s.newIp();
   s.ipVersion = 6;
   s.srcAddrOff = off + OFF.SRC;
   s.dstAddrOff = off + OFF.DST;
   s.ipBytes = pktEnd - off;
   let pseudoDst = off + OFF.DST;
   let fragmented = false;
+  let reassembled = false;
   let p = off + IPV6_HEADER_LEN;
   const jumbo = JUMBO;
   jumbo.value = -1;
@@ -437,11 +440,65 @@ export function decodeIpv6(f: Frame, off: number, end: number): void {
         const of = u16(b, p + FRAG.OFFSET_FLAGS);
         const fragOff = of >> 3;
         const more = (of & 1) !== 0;
+        const id = u32(b, p + FRAG.ID);
         h.Fragment_Offset = fragOff;
         h.More_Fragments = more;
-        h.Identification = u32(b, p + FRAG.ID);
-        if (fragOff !== 0 || more) fragmented = true;
-        if (fragOff !== 0) {
+        h.Identification = id;
+        if (
+          (fragOff !== 0 || more) && f.reassembly !== null && pktEnd <= f.capEnd &&
+          pktEnd > hEnd
+        ) {
+          const note: Layer = {
+            Identification: id,
+            Offset: fragOff * 8,
+            Length: pktEnd - hEnd,
+            More_Fragments: more,
+          };
+          const key = datagramKey(b, 6, s.vlanId, off + OFF.SRC, off + OFF.DST, id, -1);
+          const r = f.reassembly.add(
+            f,
+            name,
+            key,
+            fragOff * 8,
+            hEnd,
+            pktEnd - hEnd,
+            more,
+            true,
+            note,
+          );
+          if (r.kind === "held") {
+            f.layer(LAYER_FRAGMENT, note);
+            s.fragment = true;
+            s.ipProto = nh;
+            setIpContext(f, true, pseudoDst);
+            f.rest(hEnd, pktEnd);
+            return;
+          }
+          if (r.kind === "complete") {
+            f.layer(LAYER_REASSEMBLY, {
+              Identification: id,
+              Fragment_Count: r.fragments.length,
+              Length: r.payload.length,
+              Fragments: r.fragments,
+            });
+            s.heldWireBytes = r.heldWireBytes;
+            // The unfragmentable part (up to this header) is kept; the walk goes on in
+            // the reassembled payload with the fragment header's next header.
+            const hl = switchToDatagram(f, off, p, r.payload);
+            pseudoDst -= off;
+            resetIpContext(f, pseudoDst);
+            reassembled = true;
+            b = f.bytes;
+            off = 0;
+            pktEnd = hl + r.payload.length;
+            p = hl;
+            continue;
+          }
+        }
+        if ((fragOff !== 0 || more) && !reassembled) fragmented = true;
+        // With reassembly on, a fragment it could not take (not all captured) is not
+        // decoded further, even the first one (Wireshark 4.0's IPv6 alike).
+        if (fragOff !== 0 || (more && f.reassembly !== null)) {
           s.fragment = true;
           s.ipProto = nh;
           setIpContext(f, true, pseudoDst);
@@ -468,4 +525,3 @@ export function decodeIpv6(f: Frame, off: number, end: number): void {
 }
 
 register(ETHERTYPE, ETHERTYPE_IPV6, decodeIpv6);
-register(IP_PROTO, IP_PROTO_IPV6, decodeIpv6);

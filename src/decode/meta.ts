@@ -23,6 +23,11 @@ export interface FrameMeta {
   /** Timestamp: whole seconds since the epoch and nanoseconds within it. */
   sec: number;
   nsec: number;
+  /**
+   * The whole seconds as decimal text when they do not fit a double exactly (beyond
+   * 2^53: pcapng with coarse ticks or a large if_tsoffset); "" otherwise.
+   */
+  secText: string;
   /** Length on the wire and bytes captured. */
   wireLen: number;
   capLen: number;
@@ -44,6 +49,7 @@ export function newFrameMeta(): FrameMeta {
     ifIndex: -1,
     sec: 0,
     nsec: 0,
+    secText: "",
     wireLen: 0,
     capLen: 0,
     pktType: -1,

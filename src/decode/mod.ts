@@ -21,15 +21,35 @@ import {
   PACKET_TYPE_NAMES,
 } from "./meta.ts";
 import { decodeSll, decodeSll2 } from "./sll.ts";
+import { Reassembler, type ReassemblyOptions } from "./reassembly.ts";
+import { parseUdpPorts, udpPortTable } from "./tunnel.ts";
 import "./protocols.ts";
 
 export { Frame, FrameSummary } from "./frame.ts";
+export type { ReassemblyOptions, ReassemblyStats } from "./reassembly.ts";
 export type { DecodeError, PacketRecord } from "./record.ts";
 
-/** A reusable decoder state (one per pipeline). */
-export function newDecoder(): Frame {
+export interface DecoderOptions {
+  /** Reassemble IPv4/IPv6 fragments across frames (default true). */
+  reassemble?: boolean;
+  /** Limits of the reassembly (memory, timeout, fragments per datagram). */
+  reassembly?: Partial<ReassemblyOptions>;
+  /** Tunnel protocols moved to other UDP ports: `NAME:PORT[,PORT...]` entries. */
+  udpPorts?: readonly string[];
+}
+
+/**
+ * A reusable decoder state (one per pipeline: the reassembly state lives in it).
+ * Throws an Error with one line for a bad `udpPorts` entry.
+ */
+export function newDecoder(opts: DecoderOptions = {}): Frame {
   const buf = new Uint8Array(0);
-  return new Frame(new DataView(buf.buffer), buf);
+  const f = new Frame(new DataView(buf.buffer), buf);
+  if (opts.reassemble !== false) f.reassembly = new Reassembler(opts.reassembly);
+  if (opts.udpPorts !== undefined && opts.udpPorts.length > 0) {
+    f.udpPorts = udpPortTable(parseUdpPorts(opts.udpPorts));
+  }
+  return f;
 }
 
 /** Nanosecond timestamp text: `1700000000.123456789` (exact; never a float). */
@@ -111,7 +131,9 @@ export function decodeFrame(
     [LAYER.AF_PACKET]: {
       Interface_Name: meta.ifName,
       Interface_Index: meta.ifIndex,
-      Timestamp: timestampText(meta.sec, meta.nsec),
+      Timestamp: meta.secText === ""
+        ? timestampText(meta.sec, meta.nsec)
+        : meta.secText + "." + String(meta.nsec).padStart(9, "0"),
       Length: meta.wireLen,
       Captured_Length: meta.capLen,
       Packet_Type: meta.pktType >= 0 && meta.pktType < PACKET_TYPE_NAMES.length
@@ -120,6 +142,7 @@ export function decodeFrame(
     },
   };
   f.begin(off, meta.capLen, meta.wireLen, rec);
+  f.time = meta.sec + meta.nsec / 1e9;
   f.csumNotReady = meta.csumNotReady;
   f.strippedTci = meta.vlanTci;
   f.strippedTpid = meta.vlanTpid;

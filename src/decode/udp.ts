@@ -7,7 +7,7 @@
  * both were captured (what tshark shows).
  */
 import type { Frame } from "./frame.ts";
-import { dispatchPort, IP_PROTO, register, UDP_PORT } from "./registry.ts";
+import { dispatchPort, IP_PROTO, register } from "./registry.ts";
 import { LAYER } from "./record.ts";
 import { upperChecksum } from "./checksum.ts";
 import { need, u16 } from "./bytes.ts";
@@ -72,7 +72,7 @@ export function decodeUdp(f: Frame, off: number, end: number): void {
   else if (lengthOk && end <= f.capEnd) {
     attrs.Checksum_Status = upperChecksum(f, off, udpEnd, IP_PROTO_UDP);
   }
-  if (payload > 0) dispatchPort(UDP_PORT, srcPort, dstPort, f, off + UDP_HEADER_LEN, udpEnd);
+  if (payload > 0) dispatchPort(f.udpPorts, srcPort, dstPort, f, off + UDP_HEADER_LEN, udpEnd);
 }
 
 register(IP_PROTO, IP_PROTO_UDP, decodeUdp);

@@ -60,10 +60,21 @@ export function compileFilterValue(value: unknown): CompiledFilter[] {
     if (value.length === 0) {
       throw new FilterError("", "empty list of filters (it would match nothing)");
     }
-    return value.map((v, i) => compileFilterObject(v, `[${i}]`));
+    if (value.length > MAX_FILTER_LIST) {
+      throw new FilterError(
+        "",
+        `a list of ${value.length} filters; netmon takes at most ${MAX_FILTER_LIST} in one list`,
+      );
+    }
+    const out: CompiledFilter[] = new Array(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = compileFilterObject(value[i], `[${i}]`);
+    return out;
   }
   return [compileFilterObject(value, "")];
 }
+
+/** Most filter objects in one list. */
+export const MAX_FILTER_LIST = 1_000_000;
 
 function describe(v: unknown): string {
   if (v === null) return "null";
@@ -101,6 +112,11 @@ class Args {
 
 /** Generated filters made so far: each gets a distinct source text (see {@link generate}). */
 let generated = 0;
+/** Filters that get their own source text; later ones share one per shape. */
+const UNIQUE_SOURCES = 256;
+type Factory = (...a: unknown[]) => RecordPredicate;
+/** Shared factories by shape (argument count + body). */
+const factories = new Map<string, Factory>();
 
 /**
  * Builds `function (rec) { <body> }` from source text with the property names written
@@ -112,9 +128,22 @@ let generated = 0;
  */
 function generate(body: string, args: Args): RecordPredicate {
   const names = args.values.map((_, i) => `a${i}`);
-  const source = `"use strict"; /* netmon filter ${generated++} */\n` +
-    `return function filter(rec) {\n${body}\n  return true;\n};`;
-  const make = new Function(...names, source) as (...a: unknown[]) => RecordPredicate;
+  const code = `return function filter(rec) {\n${body}\n  return true;\n};`;
+  if (generated < UNIQUE_SOURCES) {
+    const source = `"use strict"; /* netmon filter ${generated++} */\n` + code;
+    return (new Function(...names, source) as Factory)(...args.values);
+  }
+  // Beyond that (a list of thousands of filters) filters of one shape share their code:
+  // compiling stays linear in the list and memory in the number of shapes.
+  const key = `${names.length}\n${body}`;
+  let make = factories.get(key);
+  if (make === undefined) {
+    make = new Function(
+      ...names,
+      `"use strict"; /* netmon filters (shared) */\n` + code,
+    ) as Factory;
+    factories.set(key, make);
+  }
   return make(...args.values);
 }
 

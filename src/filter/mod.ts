@@ -46,11 +46,12 @@ export async function compileFilterArg(arg: string, label: string): Promise<Comp
 export async function compileFilterSet(keep: string[], drop: string[]): Promise<FilterSet> {
   const k: CompiledFilter[] = [];
   const d: CompiledFilter[] = [];
+  // Appended one by one: spreading a list of 100k filters into push() overflows the stack.
   for (let i = 0; i < keep.length; i++) {
-    k.push(...await compileFilterArg(keep[i], `filter ${i + 1}`));
+    for (const f of await compileFilterArg(keep[i], `filter ${i + 1}`)) k.push(f);
   }
   for (let i = 0; i < drop.length; i++) {
-    d.push(...await compileFilterArg(drop[i], `exclude ${i + 1}`));
+    for (const f of await compileFilterArg(drop[i], `exclude ${i + 1}`)) d.push(f);
   }
   return {
     packets: combine(k, d, "packet"),
@@ -71,6 +72,7 @@ function combine(
   const ds = drop.filter((f) => f.record === type).map((f) => f.match);
   if (ks.length === 0 && ds.length === 0) return null;
   if (ks.length === 1 && ds.length === 0) return ks[0];
+  if (ks.length + ds.length > INLINE_FILTERS) return loopOver(ks, ds);
   const k = ks.map((_, i) => `k${i}(rec)`).join(" || ");
   const d = ds.map((_, i) => `d${i}(rec)`).join(" || ");
   const test = ks.length === 0 ? `!(${d})` : ds.length === 0 ? k : `(${k}) && !(${d})`;
@@ -82,3 +84,18 @@ function combine(
 }
 
 let combined = 0;
+/** Up to this many filters are combined in generated code; more are looped over. */
+const INLINE_FILTERS = 64;
+
+/** `keep any && !drop any` as loops (long lists: no giant expression, no argument spread). */
+function loopOver(ks: RecordPredicate[], ds: RecordPredicate[]): RecordPredicate {
+  const kn = ks.length;
+  const dn = ds.length;
+  return (rec) => {
+    let keep = kn === 0;
+    for (let i = 0; i < kn && !keep; i++) keep = ks[i](rec);
+    if (!keep) return false;
+    for (let i = 0; i < dn; i++) if (ds[i](rec)) return false;
+    return true;
+  };
+}

@@ -10,6 +10,7 @@
 import { CAPABILITY_NAMES as CDP_CAPABILITY_NAMES } from "../decode/cdp.ts";
 import { CAPABILITY_NAMES as LLDP_CAPABILITY_NAMES } from "../decode/lldp.ts";
 import { PACKET_TYPE_NAMES } from "../decode/meta.ts";
+import { TUNNEL_SCHEMA } from "./schema_tunnel.ts";
 
 /** How the value of one attribute is matched (see docs/filters.md). */
 export type ValueKind =
@@ -391,6 +392,7 @@ export const SCHEMA: Readonly<Record<string, LayerSchema>> = {
       Other_TLVs: JSON_,
     },
   },
+  ...TUNNEL_SCHEMA,
   Payload: {
     record: "packet",
     attrs: { Length: NUM, Captured_Length: NUM, Unknown_Protocol: STR },

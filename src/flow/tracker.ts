@@ -210,12 +210,12 @@ export class FlowTable {
       flow.pkts0++;
       flow.ip0 += s.ipBytes;
       flow.pay0 += s.payloadBytes;
-      flow.wire0 += meta.wireLen;
+      flow.wire0 += meta.wireLen + s.heldWireBytes;
     } else {
       flow.pkts1++;
       flow.ip1 += s.ipBytes;
       flow.pay1 += s.payloadBytes;
-      flow.wire1 += meta.wireLen;
+      flow.wire1 += meta.wireLen + s.heldWireBytes;
     }
     flow.lastSec = meta.sec;
     flow.lastNsec = meta.nsec;

@@ -18,6 +18,7 @@
  * @module
  */
 import { errorText, UsageError } from "../errors.ts";
+import { escapeControl } from "../output/escape.ts";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -37,7 +38,7 @@ const enc = new TextEncoder();
 
 /** One log line (with its newline): ISO timestamp, level padded to 5, message on one line. */
 export function formatLine(level: LogLevel, msg: string, now = new Date()): string {
-  const oneLine = msg.replace(/\r?\n/g, " | ");
+  const oneLine = escapeControl(msg.replace(/\r?\n/g, " | "));
   return `${now.toISOString()} ${level.toUpperCase().padEnd(5)} netmon: ${oneLine}\n`;
 }
 

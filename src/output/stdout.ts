@@ -7,6 +7,7 @@
  */
 import type { PacketRecord } from "../decode/record.ts";
 import { formatRecordLine } from "./text.ts";
+import { escapeControl } from "./escape.ts";
 
 const BUF_SIZE = 1024 * 1024;
 const NEWLINE = 0x0a;
@@ -76,7 +77,7 @@ export function jsonPrinter(w = new LineWriter()): RecordPrinter {
 
 export function textPrinter(w = new LineWriter()): RecordPrinter {
   return {
-    write: (rec) => w.line(formatRecordLine(rec)),
+    write: (rec) => w.line(escapeControl(formatRecordLine(rec))),
     flush: () => w.flush(),
     broken: () => w.broken,
   };

@@ -64,13 +64,19 @@ function two(n: number): string {
 /** `HH:MM:SS.uuuuuu` local time of day from a "seconds.nanoseconds" text. */
 export function timeOfDay(ts: string): string {
   const dot = ts.indexOf(".");
-  const sec = Number(dot < 0 ? ts : ts.slice(0, dot));
+  const secText = dot < 0 ? ts : ts.slice(0, dot);
+  let sec = Number(secText);
   const frac = dot < 0 ? "000000" : (ts.slice(dot + 1) + "000000").slice(0, 6);
   if (!Number.isFinite(sec)) return ts;
+  if (!Number.isSafeInteger(sec) && /^-?\d+$/.test(secText)) {
+    // Beyond 2^53 s (a pcapng with coarse ticks): the time of day from the exact digits.
+    sec = Number(BigInt(secText) % 86400n);
+  }
   const hour = Math.floor(sec / 3600);
   if (hour !== tzHour) {
     tzHour = hour;
-    tzOffsetS = -new Date(sec * 1000).getTimezoneOffset() * 60;
+    // Past the range of Date (±8.64e15 ms) the time zone is unknown: UTC.
+    tzOffsetS = -(new Date(sec * 1000).getTimezoneOffset() || 0) * 60;
   }
   const day = (((sec + tzOffsetS) % 86400) + 86400) % 86400;
   return two(Math.floor(day / 3600)) + ":" + two(Math.floor((day % 3600) / 60)) + ":" +

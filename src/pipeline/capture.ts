@@ -6,7 +6,7 @@
  * Output rule: `--json` prints JSON lines, `-w` writes pcap, `--server`/`--spool`
  * ship records. With none of these, human lines go to stdout (like tcpdump).
  */
-import { decodeFrame, newDecoder } from "../decode/mod.ts";
+import { decodeFrame, type Frame, newDecoder } from "../decode/mod.ts";
 import type { PacketRecord } from "../decode/record.ts";
 import type { PacketSource, SourceControl } from "../capture/source.ts";
 import type { FrameMeta } from "../decode/meta.ts";
@@ -16,11 +16,12 @@ import { createPcapWriter, type FrameWriter } from "../capture/pcap_writer.ts";
 import { compileFilterSet } from "../filter/mod.ts";
 import { buildSelfExclusion, isSelfStub, type SelfExclusion } from "../filter/self.ts";
 import { FlowTracker } from "../flow/mod.ts";
-import { createShipper, type Shipper } from "../submit/mod.ts";
+import { createShipper, prepareSpoolForUser, type Shipper } from "../submit/mod.ts";
 import type { Settings } from "../config/settings.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
 import { jsonPrinter, type RecordPrinter, textPrinter } from "../output/stdout.ts";
 import { RuntimeFailure, UsageError } from "../errors.ts";
+import { escapeControl } from "../output/escape.ts";
 
 export interface CaptureJob {
   settings: Settings;
@@ -66,9 +67,15 @@ export async function runCapture(job: CaptureJob): Promise<number> {
     ? await buildSelfExclusion(s.serverUrl)
     : null;
 
+  const dec = pipelineDecoder(s);
+
   let source: PacketSource;
   if (job.readFile !== undefined) source = await openCaptureFile(job.readFile);
-  else source = await openLive({ settings: s, log, bpf: self ? self.bpf : null });
+  else {
+    // --user: the spool is opened after root is dropped; make it for that user first.
+    if (shipping && s.user !== "") await prepareSpoolForUser(s.spoolDir, s.user);
+    source = await openLive({ settings: s, log, bpf: self ? self.bpf : null });
+  }
 
   let writer: FrameWriter | null = null;
   let printer: RecordPrinter | null = null;
@@ -107,7 +114,7 @@ export async function runCapture(job: CaptureJob): Promise<number> {
     : null;
 
   const abort = new AbortController();
-  const dec = newDecoder();
+
   const pktPred = filters.packets;
   const flowsOnly = s.flowsOnly;
   let lastExpire = 0;
@@ -214,18 +221,45 @@ export async function runCapture(job: CaptureJob): Promise<number> {
     const fs = flows.stats();
     if (fs.evicted > 0) lines.push(`netmon: ${fs.evicted} flows evicted at the flow cap`);
   }
+  const rs = dec.reassembly?.stats();
+  if (rs !== undefined && rs.reassembled + rs.evicted + rs.timedOut + rs.discarded > 0) {
+    lines.push(
+      `netmon: ${rs.reassembled} IP datagrams reassembled, ${rs.evicted} dropped at the ` +
+        `reassembly memory cap, ${rs.timedOut} timed out, ${rs.discarded} discarded, ` +
+        `${rs.datagramsHeld} incomplete at exit`,
+    );
+  }
   lines.push(...shipLines);
   const enc = new TextEncoder();
   // Clear the status line (if one was drawn) before the summary.
   const clear = status !== undefined ? "\r\x1b[K" : "";
-  Deno.stderr.writeSync(enc.encode(clear + lines.join("\n") + "\n"));
+  Deno.stderr.writeSync(enc.encode(clear + lines.map(escapeControl).join("\n") + "\n"));
   await log.close();
 
   if (failure !== null) {
     if (failure instanceof UsageError) throw failure;
     throw new RuntimeFailure(failure instanceof Error ? failure.message : String(failure));
   }
+  // Accepted records the spool could not store (disk full): the run failed.
+  const lost = shipper?.lossProblem() ?? null;
+  if (lost !== null) throw new RuntimeFailure(lost);
   return 0;
+}
+
+/** The pipeline's decoder, with its reassembly and UDP port settings (a bad port entry: usage error). */
+function pipelineDecoder(s: Settings): Frame {
+  try {
+    return newDecoder({
+      reassemble: s.reassemble,
+      reassembly: {
+        memoryBytes: s.reassemblyMemoryMb * 1024 * 1024,
+        timeoutS: s.reassemblyTimeout,
+      },
+      udpPorts: s.udpPorts,
+    });
+  } catch (e) {
+    throw new UsageError(`udp_port: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }
 
 /** Status line on stderr every few seconds, only when stderr is a terminal. */

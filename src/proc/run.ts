@@ -8,6 +8,7 @@
 import { RuntimeFailure, UsageError } from "../errors.ts";
 import { tabLines } from "../ui/columns.ts";
 import { writeAllSync } from "../ui/terminal.ts";
+import { escapeControl } from "../output/escape.ts";
 import { type NetFile, processGone, readNetFile, readOwnSockets, readStat } from "./read.ts";
 import type { ProcStat } from "./stat.ts";
 import {
@@ -90,7 +91,9 @@ export function refresh(
 
 /** Plain-text rendering of one refresh (no escape codes). */
 export function textReport(start: ProcStat, doc: TabDoc): string {
-  const head = `pid ${start.pid} (${start.comm})  tab: ${doc.tab}  rows: ${doc.rows.length}`;
+  const head = `pid ${start.pid} (${
+    escapeControl(start.comm)
+  })  tab: ${doc.tab}  rows: ${doc.rows.length}`;
   return [head, ...(doc.notes ?? []).map((n) => `note: ${n}`), ...tabLines(doc)].join("\n") + "\n";
 }
 

@@ -102,51 +102,112 @@ export function splitBatch(b: Batch): [Batch, Batch] | null {
 /** What the spool finds when it cuts a segment back into batches. */
 export interface CutResult {
   batches: Batch[];
-  /** Lines without a readable envelope (each becomes its own batch with key "bad.<n>"). */
+  /**
+   * Byte offset in the segment where each batch starts (same order as `batches`), and
+   * where the batch it belongs to starts (the first piece of a batch cut in pieces).
+   */
+  starts: number[];
+  batchStarts: number[];
+  /** Lines without a readable envelope (each becomes its own one-line batch). */
   badLines: number;
+}
+
+/** FNV-1a over the bytes, 48 bits as 12 hex digits (a name for a line, not a checksum). */
+function lineHash(b: Uint8Array): string {
+  let h1 = 0x811c9dc5;
+  let h2 = 0x01000193 ^ b.length;
+  for (let i = 0; i < b.length; i++) {
+    h1 = Math.imul(h1 ^ b[i], 0x01000193);
+    h2 = Math.imul(h2 ^ b[i] ^ (h1 >>> 7), 0x01000193);
+  }
+  return ((h1 >>> 0).toString(16).padStart(8, "0") + (h2 >>> 0).toString(16).padStart(8, "0"))
+    .slice(0, 12);
 }
 
 /**
  * Cuts concatenated batch bodies (a spool segment) back into batches: consecutive
  * lines with the same agent, run and batch number form one batch. The bodies are
  * views into `data`, so the bytes are exactly the ones written.
+ *
+ * Keys stay unique whatever the damage:
+ * - a line without a readable envelope becomes a one-line batch keyed
+ *   `bad.<segment>.<hash of the line>[.<n>]`: the same line in the same segment gets
+ *   the same key on every attempt, a different line (or another spool) another one;
+ * - a batch that such a line cuts in pieces sends each piece with its sequence range
+ *   as part (`<key>.<first>-<last>`, like the parts of a 413 split), so no two pieces
+ *   share a key.
  */
-export function cutBatches(data: Uint8Array, badBase = 0): CutResult {
+export function cutBatches(data: Uint8Array, segment = "segment"): CutResult {
   const batches: Batch[] = [];
+  const starts: number[] = [];
+  /** First and last sequence of each batch (0 for bad lines). */
+  const seqs: [number, number][] = [];
+  const seenBad = new Map<string, number>();
   let badLines = 0;
   let start = 0;
   let cur: Batch | null = null;
   let curStart = 0;
+  let curFirst = 0;
+  let curLast = 0;
+  const close = (end: number) => {
+    if (cur === null) return;
+    batches.push({ ...cur, body: data.subarray(curStart, end) });
+    starts.push(curStart);
+    seqs.push([curFirst, curLast]);
+    cur = null;
+  };
   let i = data.indexOf(NL);
   while (i >= 0) {
     const line = data.subarray(start, i);
     const e = line.length > 0 ? parseEnvelope(line) : null;
     if (e === null) {
-      if (cur) batches.push({ ...cur, body: data.subarray(curStart, start) });
-      cur = null;
+      close(start);
       if (line.length > 0) {
         badLines++;
+        const h = lineHash(line);
+        const n = seenBad.get(h) ?? 0;
+        seenBad.set(h, n + 1);
         batches.push({
           agent: "bad",
-          run: String(badBase),
-          batch: badLines,
-          part: "",
+          run: segment.replace(/\.jsonl$/, ""),
+          batch: 0,
+          part: n === 0 ? h : `${h}.${n}`,
           body: data.subarray(start, i + 1),
           records: 1,
         });
+        starts.push(start);
+        seqs.push([0, 0]);
       }
     } else if (cur && cur.agent === e.Agent_ID && cur.run === e.Run_ID && cur.batch === e.Batch) {
       cur.records++;
+      curLast = e.Sequence;
     } else {
-      if (cur) batches.push({ ...cur, body: data.subarray(curStart, start) });
+      close(start);
       cur = { agent: e.Agent_ID, run: e.Run_ID, batch: e.Batch, part: "", body: data, records: 1 };
       curStart = start;
+      curFirst = curLast = e.Sequence;
     }
     start = i + 1;
     i = data.indexOf(NL, start);
   }
-  if (cur) batches.push({ ...cur, body: data.subarray(curStart, start) });
-  return { batches, badLines };
+  close(start);
+  // Batches cut in pieces: every piece gets its sequence range as part.
+  const first = new Map<string, number>();
+  const pieces = new Map<string, number>();
+  const batchStarts = starts.slice();
+  for (const [k, b] of batches.entries()) {
+    if (b.agent === "bad") continue;
+    const id = batchKey(b);
+    pieces.set(id, (pieces.get(id) ?? 0) + 1);
+    if (first.has(id)) batchStarts[k] = starts[first.get(id)!];
+    else first.set(id, k);
+  }
+  for (const [k, b] of batches.entries()) {
+    if (b.agent !== "bad" && (pieces.get(batchKey(b)) ?? 0) > 1) {
+      b.part = `${seqs[k][0]}-${seqs[k][1]}`;
+    }
+  }
+  return { batches, starts, batchStarts, badLines };
 }
 
 /**

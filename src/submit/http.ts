@@ -5,7 +5,11 @@
  * - 2xx: stored.
  * - 408, 429, 5xx, connection errors, timeouts: retry later (backoff, Retry-After).
  * - 413: split the batch in two and send both halves.
- * - 400, 422: dead letter (never retried).
+ * - 400: dead letter (never retried).
+ * - 422 (the key was stored before with another body): dead letter, and a netmon bug
+ *   to report: a closed batch never changes, so its key never names other bytes.
+ * - 3xx: redirects are never followed (a POST would become a GET that "succeeds"):
+ *   configuration error, naming the Location.
  * - 401, 403, 404 and other 4xx: configuration error: keep spooling, say so.
  * - format "clickhouse": the `Code:` in the error body decides first (clickhouse.ts).
  */
@@ -16,7 +20,7 @@ export type Outcome =
   | { kind: "ok"; duplicate: boolean }
   | { kind: "retry"; why: string; retryAfterMs: number | null; connection: boolean }
   | { kind: "split"; why: string }
-  | { kind: "dead"; why: string }
+  | { kind: "dead"; why: string; conflict?: boolean }
   | { kind: "config"; why: string };
 
 export interface SubmitterOptions {
@@ -28,6 +32,9 @@ export interface SubmitterOptions {
   /** Per-request timeout (ms). */
   timeoutMs: number;
 }
+
+/** Default per-request timeout (`[server] request_timeout`). */
+export const REQUEST_TIMEOUT_S = 30;
 
 /** Longest Retry-After honoured (a server asking for more is asked again after this). */
 const MAX_RETRY_AFTER_MS = 600_000;
@@ -50,11 +57,19 @@ export function classifyResponse(
   body: string,
   retryAfter: string | null,
   format: "ndjson" | "clickhouse",
+  location: string | null = null,
 ): Outcome {
   const text = body.replace(/\s+/g, " ").trim().slice(0, MAX_ERROR_TEXT);
   const why = `HTTP ${status}${text ? ": " + text : ""}`;
   if (status >= 200 && status < 300) {
     return { kind: "ok", duplicate: /"duplicate"\s*:\s*true/.test(body) };
+  }
+  if (status >= 300 && status < 400) {
+    const to = location === null ? "no Location" : `Location: ${location.slice(0, MAX_ERROR_TEXT)}`;
+    return {
+      kind: "config",
+      why: `HTTP ${status} redirect (${to}); netmon does not follow redirects: use the final URL`,
+    };
   }
   const ra = parseRetryAfter(retryAfter);
   if (format === "clickhouse") {
@@ -64,7 +79,8 @@ export function classifyResponse(
     if (cls !== null) return { kind: cls, why };
   }
   if (status === 413) return { kind: "split", why };
-  if (status === 400 || status === 422) return { kind: "dead", why };
+  if (status === 400) return { kind: "dead", why };
+  if (status === 422) return { kind: "dead", why, conflict: true };
   if (status === 408 || status === 429 || status >= 500) {
     return { kind: "retry", why, retryAfterMs: ra, connection: false };
   }
@@ -151,7 +167,13 @@ export class Submitter {
     let res: Response;
     try {
       headers["Content-Length"] = String(body.length);
-      res = await fetch(url, { method: "POST", headers, body: chunked(body), signal: sig });
+      res = await fetch(url, {
+        method: "POST",
+        headers,
+        body: chunked(body),
+        signal: sig,
+        redirect: "manual",
+      });
     } catch (e) {
       const why = sig.aborted
         ? (timeout.aborted ? `no answer within ${this.opts.timeoutMs / 1000} s` : "aborted")
@@ -169,6 +191,7 @@ export class Submitter {
       text,
       res.headers.get("retry-after"),
       this.opts.format,
+      res.headers.get("location"),
     );
     if (
       this.opts.format === "clickhouse" && this.dedupToken && out.kind === "config" &&
@@ -225,7 +248,7 @@ export interface Delivery {
 export async function deliver(
   sub: Submitter,
   b: Batch,
-  deadLetter: (b: Batch, why: string) => Promise<void>,
+  deadLetter: (b: Batch, why: string, conflict: boolean) => Promise<void>,
   signal?: AbortSignal,
 ): Promise<Delivery> {
   const d: Delivery = {
@@ -245,10 +268,10 @@ export async function deliver(
       if (r.duplicate) d.duplicates++;
     } else if (r.kind === "split") {
       const halves = splitBatch(cur);
-      if (halves === null) await deadLetter(cur, `too large even alone (${r.why})`);
+      if (halves === null) await deadLetter(cur, `too large even alone (${r.why})`, false);
       else todo.unshift(...halves);
     } else if (r.kind === "dead") {
-      await deadLetter(cur, r.why);
+      await deadLetter(cur, r.why, r.conflict === true);
     } else {
       d.outcome = r;
       d.unsent = [cur, ...todo];

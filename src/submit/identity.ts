@@ -8,6 +8,8 @@
  * within one boot.
  */
 
+import { createSmall, readSmall, realFs } from "./files.ts";
+
 export interface Identity {
   agentId: string;
   runId: string;
@@ -35,13 +37,15 @@ export async function agentId(spoolDir: string): Promise<string> {
       if (/^[0-9a-f]{32}$/.test(id)) return (await sha256Hex(`netmon-agent:${id}`)).slice(0, 16);
     } catch { /* next */ }
   }
+  // Inside the spool: never through a symlink, 0600 (files.ts).
   const file = `${spoolDir}/agent-id`;
   try {
-    const id = (await Deno.readTextFile(file)).trim();
+    const id = (await readSmall(realFs, file, 64)).trim();
     if (/^[0-9a-f]{16}$/.test(id)) return id;
+    await Deno.remove(file);
   } catch { /* create below */ }
   const id = randomHex(8);
-  await Deno.writeTextFile(file, id + "\n");
+  await createSmall(realFs, file, id + "\n");
   return id;
 }
 

@@ -14,9 +14,16 @@ import type { Logger } from "../log/mod.ts";
 import { loadIdentity } from "./identity.ts";
 import { type Shipper, ShipperCore } from "./shipper.ts";
 import { Spool } from "./spool.ts";
+import { prepareSpoolFor } from "./files.ts";
 import { UsageError } from "../errors.ts";
 
 export type { Shipper } from "./shipper.ts";
+
+/** Before `--user` drops root: the spool directory made for that user (files.ts). */
+export async function prepareSpoolForUser(dir: string, name: string): Promise<void> {
+  const { lookupUser } = await import("../capture/packet_socket.ts");
+  await prepareSpoolFor(dir, { name, ...lookupUser(name) });
+}
 
 /**
  * Opens the spool (lock, crash recovery) and starts shipping; with a server URL the

@@ -17,7 +17,8 @@ import type { Settings } from "../config/settings.ts";
 import type { Logger } from "../log/mod.ts";
 import { type Batch, Batcher, batchKey, BufferPool } from "./batch.ts";
 import { Backoff, deliver, type Delivery, type Outcome, Submitter } from "./http.ts";
-import type { Segment, Spool } from "./spool.ts";
+import { type Segment, type Spool, SpoolWriteError } from "./spool.ts";
+import { isNotFound, isPermission } from "./files.ts";
 import type { Identity } from "./identity.ts";
 
 export interface Shipper {
@@ -29,10 +30,12 @@ export interface Shipper {
   status(): string;
   /** Ends shipping: closes the open batch, waits the grace period, returns summary lines. */
   close(): Promise<string[]>;
+  /**
+   * After close(): why accepted records were lost (the spool could not store them), for
+   * a non-zero exit; null when nothing was lost that way.
+   */
+  lossProblem(): string | null;
 }
-
-/** Per-request timeout. */
-const REQUEST_TIMEOUT_MS = 30_000;
 /**
  * Memory bound of the queue in bytes, besides `queueRecords`: at least 64 MiB, or three
  * batches when batches are larger. ready() waits above an eighth (a quarter of
@@ -55,9 +58,18 @@ export interface ShipperCounters {
   duplicateBatches: number;
   /** Records written to the spool. */
   spooled: number;
-  /** Dropped records by reason. */
+  /** Dropped records by reason (before and after acceptance). */
   dropped: Record<string, number>;
+  /** Accepted records lost because the spool could not store them, by reason. */
+  lost: Record<string, number>;
+  /** Records the server refused with 422 (a key reused with another body: a netmon bug). */
+  conflicts: number;
 }
+
+/** Drop reasons of accepted records that the spool could not store. */
+const NO_SPACE = "no space left for the spool";
+const WRITE_FAILED = "spool write failed";
+const DEAD_WRITE_FAILED = "dead letter write failed";
 
 type ServerState = "up" | "down" | "config";
 
@@ -74,6 +86,8 @@ export class ShipperCore implements Shipper {
     duplicateBatches: 0,
     spooled: 0,
     dropped: {},
+    lost: {},
+    conflicts: 0,
   };
   private readonly batcher: Batcher;
   private readonly pool: BufferPool;
@@ -106,8 +120,9 @@ export class ShipperCore implements Shipper {
   private changeWaiters: (() => void)[] = [];
   private readyWaiters: (() => void)[] = [];
   private drainWake: (() => void) | null = null;
-  private readonly acked = new Map<string, number>();
   private firstDeadLogged = false;
+  /** Spool write problems said so far (each reason once at error level). */
+  private readonly writeProblems = new Set<string>();
   private readonly startWaiting: number;
   /** Peak memory figures sampled at each batch close (only with NETMON_DEBUG_MEM set). */
   private readonly memPeak: Record<string, number> | null = Deno.env.get("NETMON_DEBUG_MEM")
@@ -119,7 +134,6 @@ export class ShipperCore implements Shipper {
     private readonly log: Logger,
     readonly spool: Spool,
     readonly id: Identity,
-    requestTimeoutMs = REQUEST_TIMEOUT_MS,
   ) {
     this.pool = new BufferPool(1 << 20, 2);
     this.batcher = new Batcher(
@@ -136,7 +150,7 @@ export class ShipperCore implements Shipper {
         token: s.serverToken,
         table: s.serverTable,
         gzip: s.gzip,
-        timeoutMs: requestTimeoutMs,
+        timeoutMs: s.requestTimeout * 1000,
       })
       : null;
     this.queueMax = s.queueRecords;
@@ -172,6 +186,16 @@ export class ShipperCore implements Shipper {
   private drop(reason: string, n = 1): false {
     this.counters.dropped[reason] = (this.counters.dropped[reason] ?? 0) + n;
     return false;
+  }
+
+  /** Accepted records the spool could not store: dropped, counted, said once per reason. */
+  private lose(reason: string, n: number, detail: string): void {
+    this.drop(reason, n);
+    this.counters.lost[reason] = (this.counters.lost[reason] ?? 0) + n;
+    const msg = `spool ${this.spool.dir}: ${detail}; ${n} records dropped`;
+    if (this.writeProblems.has(reason)) this.log.debug(msg);
+    else this.log.error(msg + " (later failures of this kind: debug level)");
+    this.writeProblems.add(reason);
   }
 
   private onBatch(b: Batch): void {
@@ -263,8 +287,8 @@ export class ShipperCore implements Shipper {
           // Parts of a split batch share their buffer with the other part: only whole ones.
           if (b.part === "") this.pool.give(b.body);
         } catch (e) {
-          this.drop("spool write failed", b.records);
-          this.log.error(`spool: cannot write ${this.spool.dir}: ${(e as Error).message}`);
+          const full = e instanceof SpoolWriteError && e.noSpace;
+          this.lose(full ? NO_SPACE : WRITE_FAILED, b.records, (e as Error).message);
         }
         this.pendingRecords -= b.records;
         this.pendingBytes -= memBytes(b);
@@ -277,15 +301,26 @@ export class ShipperCore implements Shipper {
     this.pump();
   }
 
-  private readonly deadLetter = async (b: Batch, why: string): Promise<void> => {
+  private readonly deadLetter = async (b: Batch, why: string, conflict: boolean) => {
+    let kept = true;
     try {
       await this.spool.deadLetter(b);
     } catch (e) {
-      this.drop("dead letter write failed", b.records);
-      this.log.error(`spool: cannot write the dead letter file: ${(e as Error).message}`);
+      kept = false;
+      this.lose(DEAD_WRITE_FAILED, b.records, (e as Error).message);
+    }
+    const where = kept ? `moved to ${this.spool.dir}/dead-letter.jsonl` : "lost";
+    if (conflict) {
+      // Said every time: a closed batch never changes, so this is a bug to report.
+      this.counters.conflicts += b.records;
+      this.log.error(
+        `netmon bug: the server has Idempotency-Key ${batchKey(b)} with another body (${why}); ` +
+          `batch of ${b.records} records not counted as stored, ${where}; please report this`,
+      );
+      return;
     }
     const msg = `server refused batch ${batchKey(b)} (${b.records} records) as bad: ${why}; ` +
-      `moved to ${this.spool.dir}/dead-letter.jsonl, not retried`;
+      `${where}, not retried`;
     if (!this.firstDeadLogged) this.log.warn(msg);
     else this.log.debug(msg);
     this.firstDeadLogged = true;
@@ -410,11 +445,15 @@ export class ShipperCore implements Shipper {
         try {
           await this.drainSegment(seg);
         } catch (e) {
-          // A segment that cannot be read (removed by hand, I/O error): say so, try later.
           this.spool.busy = null;
-          this.log.error(`spool: cannot drain ${seg.name}: ${(e as Error).message}`);
-          if (e instanceof Deno.errors.NotFound) this.spool.forget(seg);
-          else await this.sleepUntil(Date.now() + this.retryMs);
+          if (isNotFound(e)) {
+            this.log.error(`spool: ${seg.name} was removed by someone else`);
+            this.spool.forget(seg);
+          } else if (!isPermission(e) && (e as { code?: string }).code !== "ENOTPLAIN") {
+            // An I/O error: say so, try later. (Unreadable segments were taken out by read().)
+            this.log.error(`spool: cannot drain ${seg.name}: ${(e as Error).message}`);
+            await this.sleepUntil(Date.now() + this.retryMs);
+          }
         }
       }
     } finally {
@@ -426,8 +465,9 @@ export class ShipperCore implements Shipper {
 
   private async drainSegment(seg: Segment): Promise<void> {
     this.spool.busy = seg.name;
-    const batches = await this.spool.read(seg);
-    let i = this.acked.get(seg.name) ?? 0;
+    const data = await this.spool.read(seg);
+    const batches = data.batches;
+    let i = data.from;
     while (i < batches.length && !this.stopDrain) {
       if (this.state !== "up") {
         // While closing, probe again only if that fits in the grace period.
@@ -454,16 +494,13 @@ export class ShipperCore implements Shipper {
       this.account(d);
       if (d.outcome.kind === "ok") {
         i++;
-        this.acked.set(seg.name, i);
+        // Acknowledged (or dead-lettered): no longer waiting; the last one deletes the segment.
+        await this.spool.acknowledge(seg, data, i);
         this.markUp();
       } else {
         this.markDown(d.outcome);
       }
       this.pump();
-    }
-    if (i >= batches.length) {
-      await this.spool.remove(seg);
-      this.acked.delete(seg.name);
     }
     this.spool.busy = null;
   }
@@ -538,16 +575,30 @@ export class ShipperCore implements Shipper {
     if (sc.deadRecords > 0) {
       lines.push(
         `netmon: ${sc.deadRecords} records (${sc.deadBatches} batches) refused by the server as bad, ` +
-          `kept in ${this.spool.dir}/dead-letter.jsonl`,
+          `kept in ${this.spool.dir}/dead-letter.jsonl` +
+          (c.conflicts > 0 ? ` (${c.conflicts} of them as a key conflict: a netmon bug)` : ""),
       );
     }
     const drops = Object.entries(c.dropped).map(([k, v]) => `${v} ${k}`);
     if (sc.droppedAtCap > 0) drops.push(`${sc.droppedAtCap} at the spool size cap`);
-    if (sc.tornLines > 0) drops.push(`${sc.tornLines} torn lines cut in crash recovery`);
     if (sc.vanished > 0) drops.push(`${sc.vanished} in spool segments removed by someone else`);
+    if (sc.unreadable > 0) drops.push(`${sc.unreadable} left in unreadable spool segments`);
+    if (sc.tornLines > 0) drops.push(`${sc.tornLines} torn lines cut in crash recovery`);
     if (drops.length > 0) lines.push(`netmon: records dropped: ${drops.join(", ")}`);
+    const b = this.balance();
+    lines.push(
+      `netmon: records: ${b.earlier} from earlier runs + ${b.accepted} accepted = ` +
+        `${b.shipped} shipped + ${b.dead} refused as bad + ${b.waiting} waiting + ${b.dropped} dropped`,
+    );
     if (this.state === "config") {
       lines.push(`netmon: server configuration error: ${this.lastProblem}`);
+    }
+    if (this.spool.unreadable.length > 0) {
+      const u = this.spool.unreadable;
+      lines.push(
+        `netmon: ${u.length} spool segments cannot be read and stay in ${this.spool.dir} ` +
+          `(${u.map((x) => `${x.name}: ${x.why}`).join(", ")})`,
+      );
     }
     lines.push(
       w.records > 0
@@ -555,5 +606,39 @@ export class ShipperCore implements Shipper {
         : `netmon: spool ${this.spool.dir} is empty`,
     );
     return lines;
+  }
+
+  /**
+   * Where every record went: records from earlier runs (waiting at start) plus records
+   * accepted now equal shipped + refused as bad + still waiting + dropped after they
+   * were accepted (the spool could not store them, the size cap, segments removed or
+   * unreadable). Records dropped before acceptance (queue full) are not in `accepted`.
+   */
+  balance(): {
+    earlier: number;
+    accepted: number;
+    shipped: number;
+    dead: number;
+    waiting: number;
+    dropped: number;
+  } {
+    const sc = this.spool.counters;
+    const lost = Object.values(this.counters.lost).reduce((a, v) => a + v, 0);
+    return {
+      earlier: this.startWaiting,
+      accepted: this.counters.accepted,
+      shipped: this.counters.shipped,
+      dead: sc.deadRecords,
+      waiting: this.spool.waiting.records,
+      dropped: lost + sc.droppedAtCap + sc.vanished + sc.unreadable,
+    };
+  }
+
+  lossProblem(): string | null {
+    const lost = Object.entries(this.counters.lost);
+    if (lost.length === 0) return null;
+    const n = lost.reduce((a, [, v]) => a + v, 0);
+    return `${n} accepted records were lost: ${lost.map(([k, v]) => `${v} ${k}`).join(", ")} ` +
+      `(spool ${this.spool.dir}; free space or fix the directory)`;
   }
 }

@@ -7,6 +7,7 @@
  */
 import { ESC } from "./terminal.ts";
 import { clip } from "./table.ts";
+import { escapeControl } from "../output/escape.ts";
 
 /** One screen line: plain text plus style spans (column ranges in the unclipped text). */
 export interface Line {
@@ -20,7 +21,7 @@ export interface Line {
 
 /** The line's escape-coded text, clipped to `cols`, and its visible width. */
 function styled(line: Line, cols: number, hscroll: number): [string, number] {
-  const text = clip(line.text.slice(hscroll), cols);
+  const text = clip(escapeControl(line.text).slice(hscroll), cols);
   if (line.inverse) return [ESC.reverse + text.padEnd(cols) + ESC.reset, cols];
   let out = "";
   let pos = 0;

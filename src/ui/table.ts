@@ -7,6 +7,8 @@
  * @module
  */
 
+import { escapeControl } from "../output/escape.ts";
+
 export interface Column<R> {
   title: string;
   value: (row: R) => string;
@@ -33,7 +35,7 @@ export function clip(s: string, max: number): string {
  * ```
  */
 export function layoutTable<R>(columns: Column<R>[], rows: R[]): string[] {
-  const cells = rows.map((r) => columns.map((c) => c.value(r)));
+  const cells = rows.map((r) => columns.map((c) => escapeControl(c.value(r))));
   const widths = columns.map((c, i) =>
     Math.max(width(c.title), ...cells.map((row) => width(row[i])))
   );

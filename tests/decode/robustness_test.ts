@@ -53,7 +53,7 @@ for (const name of FIXTURES) {
     const path = PCAPS + name;
     const all = await frames(path);
     if (HAVE_TSHARK) assert.equal(all.length, tsharkFields(path, ["frame.number"]).length);
-    const dec = newDecoder();
+    const dec = newDecoder({ reassemble: false });
     all.forEach((fr, i) => {
       const full = decodeFrame(dec, new DataView(fr.data.buffer), fr.data, 0, fr.meta);
       checkRecord(full, `${name} frame ${i + 1}`);

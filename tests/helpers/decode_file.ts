@@ -1,11 +1,14 @@
 /** Decodes every frame of a capture file with netmon's own reader and decoders. */
 import { openCaptureFile } from "../../src/capture/file.ts";
-import { decodeFrame, newDecoder } from "../../src/decode/mod.ts";
+import { decodeFrame, type DecoderOptions, newDecoder } from "../../src/decode/mod.ts";
 import type { PacketRecord } from "../../src/decode/record.ts";
 
-export async function decodeFile(path: string): Promise<PacketRecord[]> {
+export async function decodeFile(
+  path: string,
+  opts: DecoderOptions = {},
+): Promise<PacketRecord[]> {
   const src = await openCaptureFile(path);
-  const dec = newDecoder();
+  const dec = newDecoder(opts);
   const out: PacketRecord[] = [];
   const ac = new AbortController();
   try {

@@ -132,8 +132,14 @@ Deno.test({
       ]);
       const pid = nm.pid;
       await waitFor("netmon's socket", () => lab.packetSockets(lab.nsB, ix) >= 1);
+      // The drop follows the socket setup (after sealing Deno's cache files): wait for it.
+      const uid = /^Uid:\s+65534\s+65534\s+65534\s+65534$/m;
+      await waitFor(
+        "netmon running as nobody",
+        () => uid.test(Deno.readTextFileSync(`/proc/${pid}/status`)),
+      );
       const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-      assert.match(status, /^Uid:\s+65534\s+65534\s+65534\s+65534$/m);
+      assert.match(status, uid);
       assert.match(status, /^Groups:\s+65534\s*$/m);
       lab.sh(lab.nsA, "ping -q -c 2 -i 0.2 -W 2 10.82.0.2");
       const out = await finish(nm);

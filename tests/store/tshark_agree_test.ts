@@ -49,7 +49,7 @@ Deno.test({
     const work = await Deno.makeTempDir({ prefix: "netmon-agree-" });
     try {
       const pcap = `${work}/mix.pcap`;
-      generateBenchPcap(pcap, FRAMES);
+      generateBenchPcap(pcap, FRAMES, `${work}/slice.pcap`);
       const v4 = endpoints(pcap, "ip");
       const v6 = endpoints(pcap, "ipv6");
       const first = tshark(["-r", pcap, "-T", "fields", "-e", "frame.time_epoch", "-c", "1"])

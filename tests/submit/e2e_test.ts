@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { runNetmon } from "../helpers/run.ts";
 import { ServeProcess, spawnNetmon, summaryNumbers, tally, writeUdpPcap } from "./helpers.ts";
+import { balance } from "./rig.ts";
 
 interface Ctx {
   dir: string;
@@ -56,18 +57,74 @@ function assertComplete(t: ReturnType<typeof tally>, run: string, n: number) {
   assert.equal(x.max, n);
 }
 
-/** Polls `cond` (at most 20 s), then SIGKILLs the agent; the kill happens even if polling throws. */
+/** Polls `cond` until true (at most 60 s); throws when it never became true. */
+async function waitUntil(what: string, cond: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 2400; i++) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Waits for `cond`, then SIGKILLs the agent; the kill happens even if waiting throws. */
 async function killWhen(agent: Deno.ChildProcess, cond: () => Promise<boolean>): Promise<void> {
   try {
-    for (let i = 0; i < 800; i++) {
-      if (await cond()) break;
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    await waitUntil("the kill condition", cond);
   } finally {
     try {
       agent.kill("SIGKILL");
     } catch { /* already exited */ }
     await agent.output();
+  }
+}
+
+/**
+ * The capture reaches the agent through a FIFO, in parts: the agent cannot finish
+ * before the test has written the last part, whatever the machine's speed, so a kill
+ * "mid-stream" always lands mid-stream.
+ */
+class Feed {
+  private file: Deno.FsFile | null = null;
+  private constructor(readonly path: string, private readonly pcap: Uint8Array) {}
+
+  /** Frames of writeUdpPcap are 74 bytes after a 24-byte header. */
+  static async create(dir: string, pcap: string): Promise<Feed> {
+    const path = `${dir}/feed.pcap`;
+    const r = await new Deno.Command("mkfifo", { args: [path] }).output();
+    assert.ok(r.success, "mkfifo");
+    return new Feed(path, await Deno.readFile(pcap));
+  }
+
+  /** Opens the FIFO for writing once the agent opened it for reading (at most 60 s). */
+  private async open(): Promise<Deno.FsFile> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<null>((r) => (timer = setTimeout(() => r(null), 60_000)));
+    const opening = Deno.open(this.path, { write: true });
+    const f = await Promise.race([opening, late]);
+    clearTimeout(timer);
+    if (f !== null) return f;
+    // The agent never opened it (it failed to start): unblock our open, then fail.
+    const r = await Deno.open(this.path, { read: true });
+    (await opening).close();
+    r.close();
+    throw new Error("the agent did not open its input FIFO within 60 s");
+  }
+
+  /** Writes frames [from, to) (the file header with the first part). */
+  async write(from: number, to: number): Promise<void> {
+    this.file ??= await this.open();
+    const start = from === 0 ? 0 : 24 + from * 74;
+    const data = this.pcap.subarray(start, 24 + to * 74);
+    let off = 0;
+    while (off < data.length) off += await this.file.write(data.subarray(off));
+  }
+
+  /** End of the capture (EOF for the agent). */
+  close(): void {
+    try {
+      this.file?.close();
+    } catch { /* closed */ }
+    this.file = null;
   }
 }
 
@@ -153,10 +210,11 @@ Deno.test("e2e: server SIGKILLed and restarted mid-stream: exactly once", async 
   await withCtx(60_000, async (c) => {
     let srv = await ServeProcess.start(c.db);
     const port = srv.port;
+    const feed = await Feed.create(c.dir, c.pcap);
     const agent = spawnNetmon([
       "capture",
       "-r",
-      c.pcap,
+      feed.path,
       "--server",
       srv.url,
       "--spool",
@@ -172,17 +230,24 @@ Deno.test("e2e: server SIGKILLed and restarted mid-stream: exactly once", async 
       "0.2",
     ]);
     try {
-      // Kill the server once it has some records, but not all.
+      // Kill the server once it has some records; the agent has only half of the input.
+      await feed.write(0, 30_000);
       let atKill = 0;
-      for (let i = 0; i < 600; i++) {
+      await waitUntil("2000 records on the server", async () => {
         atKill = (await srv.stats()).records;
-        if (atKill >= 2000) break;
-        await new Promise((r) => setTimeout(r, 25));
-      }
+        return atKill >= 2000;
+      });
       await srv.stop("SIGKILL");
-      assert.ok(atKill >= 2000 && atKill < 60_000, `killed at ${atKill} records`);
-      await new Promise((r) => setTimeout(r, 500));
+      assert.ok(atKill >= 2000 && atKill <= 30_000, `killed at ${atKill} records`);
+      // The agent sees the outage while it reads the rest (spooled), then the server returns.
+      await feed.write(30_000, 45_000);
+      await waitUntil(
+        "the agent spooling during the outage",
+        async () => (await spoolStatus(c.spool)).records > 0,
+      );
       srv = await ServeProcess.start(c.db, port);
+      await feed.write(45_000, 60_000);
+      feed.close();
       const out = await agent.output();
       const stderr = new TextDecoder().decode(out.stderr);
       assert.equal(out.code, 0, stderr);
@@ -192,6 +257,10 @@ Deno.test("e2e: server SIGKILLed and restarted mid-stream: exactly once", async 
       console.log(
         `server killed at ${atKill} records; agent: ${n.shipped} shipped, ${n.waiting} left`,
       );
+      // The counts add up after the outage, and what is left is what spool status shows.
+      const b = balance(stderr);
+      assert.equal(b.earlier + b.accepted, 60_000);
+      assert.equal(b.waiting, (await spoolStatus(c.spool)).records);
       if (n.waiting > 0) {
         const d = await runNetmon(["spool", "drain", "--server", srv.url, "--spool", c.spool]);
         assert.equal(d.code, 0, d.stderr);
@@ -199,6 +268,7 @@ Deno.test("e2e: server SIGKILLed and restarted mid-stream: exactly once", async 
       assertComplete(assertNoDuplicates(await srv.envelopes()), runOf(stderr), 60_000);
       assert.equal((await spoolStatus(c.spool)).records, 0);
     } finally {
+      feed.close();
       try {
         agent.kill("SIGKILL");
       } catch { /* exited */ }
@@ -212,10 +282,10 @@ Deno.test("e2e: agent SIGKILLed mid-stream and restarted: no duplicates, the new
   await withCtx(60_000, async (c) => {
     const srv = await ServeProcess.start(c.db);
     try {
-      const args = [
+      const args = (input: string) => [
         "capture",
         "-r",
-        c.pcap,
+        input,
         "--server",
         srv.url,
         "--spool",
@@ -223,10 +293,18 @@ Deno.test("e2e: agent SIGKILLed mid-stream and restarted: no duplicates, the new
         "--no-flows",
         ...AGENT,
       ];
-      await killWhen(spawnNetmon(args), async () => (await srv.stats()).records >= 3000);
+      // The first run gets half of the capture and is killed while it waits for the rest.
+      const feed = await Feed.create(c.dir, c.pcap);
+      const first = spawnNetmon(args(feed.path));
+      try {
+        await feed.write(0, 30_000);
+        await killWhen(first, async () => (await srv.stats()).records >= 3000);
+      } finally {
+        feed.close();
+      }
       const killedAt = (await srv.stats()).records;
-      assert.ok(killedAt < 60_000, `the first run finished before the kill (${killedAt})`);
-      const r = await runNetmon(args);
+      assert.ok(killedAt >= 3000 && killedAt <= 30_000, `killed at ${killedAt}`);
+      const r = await runNetmon(args(c.pcap));
       assert.equal(r.code, 0, r.stderr);
       const t = assertNoDuplicates(await srv.envelopes());
       const run2 = runOf(r.stderr);
@@ -241,22 +319,28 @@ Deno.test("e2e: agent SIGKILLed mid-stream and restarted: no duplicates, the new
 });
 
 Deno.test("e2e: agent SIGKILLed while spooling: the next start cuts the torn line, drains the rest", async () => {
-  await withCtx(150_000, async (c) => {
-    // Spool only (no server), killed once the spool holds something.
+  await withCtx(30_000, async (c) => {
+    // Spool only (no server), fed 30000 frames, killed once the spool holds 5000 records.
+    const feed = await Feed.create(c.dir, c.pcap);
     const first = spawnNetmon([
       "capture",
       "-r",
-      c.pcap,
+      feed.path,
       "--spool",
       c.spool,
       "--no-flows",
       "--batch-records",
       "200",
     ]);
-    await killWhen(first, async () => {
-      const st = await Deno.stat(c.spool).then(() => spoolStatus(c.spool)).catch(() => null);
-      return st !== null && st.records >= 5000;
-    });
+    try {
+      await feed.write(0, 30_000);
+      await killWhen(first, async () => {
+        const st = await Deno.stat(c.spool).then(() => spoolStatus(c.spool)).catch(() => null);
+        return st !== null && st.records >= 5000;
+      });
+    } finally {
+      feed.close();
+    }
     // A kill rarely lands inside a write: tear the last line by hand as well.
     const segs: string[] = [];
     for await (const e of Deno.readDir(c.spool)) if (e.name.startsWith("seg-")) segs.push(e.name);
@@ -266,7 +350,7 @@ Deno.test("e2e: agent SIGKILLed while spooling: the next start cuts the torn lin
     });
     const before = await spoolStatus(c.spool);
     assert.equal(before.torn_segments, 1);
-    assert.ok(before.records >= 5000 && before.records < 150_000, `${before.records}`);
+    assert.ok(before.records >= 5000 && before.records <= 30_000, `${before.records}`);
     console.log(`killed with ${before.records} records spooled, torn: ${before.torn_segments}`);
     const srv = await ServeProcess.start(c.db);
     try {

@@ -103,7 +103,24 @@ Deno.test("toClickHouseRows() makes flat rows with the record as a JSON string",
   ]);
   assert.equal(r.Sequence, 2);
   assert.deepEqual(JSON.parse(r.Record), { IPv4: { Identification: 1 } });
-  assert.deepEqual(toClickHouseRows(batch(2)), toClickHouseRows(batch(2)).slice());
+  // The exact bytes, built here from the records that went in (not by the code under test).
+  const expected = [0, 1].map((i) =>
+    JSON.stringify({
+      Agent_ID: "ag",
+      Run_ID: "r1",
+      Sequence: i + 1,
+      Batch: 1,
+      Record_Type: "packet",
+      Record: JSON.stringify({ IPv4: { Identification: i } }),
+    }) + "\n"
+  ).join("");
+  const b = batch(2);
+  assert.equal(new TextDecoder().decode(toClickHouseRows(b)), expected);
+  // Into a reused buffer still holding an earlier request's bytes: the same bytes, in place.
+  const scratch = new Uint8Array(1 << 16).fill(0x7b);
+  const again = toClickHouseRows(b, scratch);
+  assert.equal(again.buffer, scratch.buffer);
+  assert.equal(new TextDecoder().decode(again), expected);
 });
 
 Deno.test("Submitter sends Idempotency-Key, bearer token, ndjson type and gzip", async () => {

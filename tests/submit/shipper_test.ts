@@ -3,82 +3,9 @@
  * each followed by the exactly-once check (every sequence stored once, or dead-lettered).
  */
 import assert from "node:assert/strict";
-import { ShipperCore } from "../../src/submit/shipper.ts";
 import { Spool } from "../../src/submit/spool.ts";
-import { defaultSettings, type Settings } from "../../src/config/settings.ts";
-import type { Logger } from "../../src/log/mod.ts";
-import { FakeServer, type Script } from "./fake_server.ts";
-
-interface Rig {
-  shipper: ShipperCore;
-  dir: string;
-  logs: string[];
-}
-
-function memLogger(lines: string[]): Logger {
-  const put = (lv: string) => (m: string) => void lines.push(`${lv}: ${m}`);
-  return {
-    debug: put("debug"),
-    info: put("info"),
-    warn: put("warn"),
-    error: put("error"),
-    close: () => Promise.resolve(),
-  };
-}
-
-async function rig(url: string, dir: string, over: Partial<Settings> = {}): Promise<Rig> {
-  const s: Settings = {
-    ...defaultSettings(),
-    serverUrl: url,
-    spoolDir: dir,
-    batchRecords: 50,
-    batchSeconds: 0.05,
-    retryInterval: 0.1,
-    graceSeconds: 60,
-    ...over,
-  };
-  const logs: string[] = [];
-  const log = memLogger(logs);
-  const spool = await Spool.open(dir, s.spoolMaxBytes, log);
-  return { shipper: new ShipperCore(s, log, spool, { agentId: "ag", runId: "run1" }), dir, logs };
-}
-
-async function pushAll(sh: ShipperCore, n: number, chunk = 100): Promise<void> {
-  for (let i = 0; i < n; i++) {
-    assert.equal(sh.push({ UDP: { Source_Port: i } }), true);
-    if (i % chunk === chunk - 1) await sh.ready();
-  }
-}
-
-/** Sequences 1..n each stored exactly once, except `missing`. */
-function assertExactlyOnce(srv: FakeServer, n: number, missing: Set<number> = new Set()) {
-  const seen = new Map<number, number>();
-  for (const e of srv.stored) seen.set(e.Sequence, (seen.get(e.Sequence) ?? 0) + 1);
-  const dups = [...seen].filter(([, c]) => c > 1).map(([s]) => s);
-  assert.deepEqual(dups, [], "duplicates");
-  const lost: number[] = [];
-  for (let i = 1; i <= n; i++) if (!seen.has(i) && !missing.has(i)) lost.push(i);
-  assert.deepEqual(lost, [], "lost");
-}
-
-async function withRig(
-  script: Script,
-  fn: (srv: FakeServer, dir: string) => Promise<void>,
-): Promise<void> {
-  const srv = new FakeServer(script);
-  const dir = await Deno.makeTempDir({ prefix: "netmon-ship-" });
-  try {
-    await fn(srv, dir);
-  } finally {
-    await srv.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-async function spoolEmpty(dir: string): Promise<boolean> {
-  const info = await Spool.inspect(dir);
-  return info.segments.every((s) => s.records === 0);
-}
+import { FakeServer } from "./fake_server.ts";
+import { assertExactlyOnce, pushAll, rig, spoolEmpty, withRig } from "./rig.ts";
 
 Deno.test("shipper: healthy server gets every record exactly once", async () => {
   await withRig(() => null, async (srv, dir) => {

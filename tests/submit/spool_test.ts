@@ -46,7 +46,7 @@ Deno.test("Spool keeps batches as JSONL and reads back the same batches after a 
     const again = await Spool.open(dir, 1 << 30, log);
     assert.equal(again.waiting.records, 12);
     const seg = again.oldestClosed()!;
-    const back = await again.read(seg);
+    const back = (await again.read(seg)).batches;
     assert.deepEqual(back.map(batchKey), bs.map(batchKey));
     await again.remove(seg);
     assert.equal(again.empty, true);
@@ -69,7 +69,7 @@ Deno.test("Spool recovery cuts a torn last line and counts it", async () => {
     const r = await Spool.open(dir, 1 << 30, log);
     assert.equal(r.counters.tornLines, 1);
     assert.equal(r.waiting.records, 6);
-    const back = await r.read(r.oldestClosed()!);
+    const back = (await r.read(r.oldestClosed()!)).batches;
     assert.equal(back.reduce((a, b) => a + b.records, 0), 6);
     await r.close();
   });
@@ -87,7 +87,7 @@ Deno.test("Spool at its size cap drops the oldest segments and counts their reco
     assert.equal(s.counters.droppedAtCap + s.waiting.records, total);
     // What is left is the newest data.
     const seg = s.oldestClosed()!;
-    const first = (await s.read(seg))[0];
+    const first = (await s.read(seg)).batches[0];
     assert.ok(first.batch > 1);
     await s.close();
   });

@@ -46,7 +46,7 @@ interface Decoded {
 
 /** Decodes an Ethernet frame; `capLen` cuts the captured bytes (the wire length stays). */
 function decode(bytes: number[], opts: { capLen?: number; csumNotReady?: boolean } = {}): Decoded {
-  const f = newDecoder();
+  const f = newDecoder({ reassemble: false }); // each frame on its own
   const buf = new Uint8Array(bytes);
   const meta = newFrameMeta();
   meta.wireLen = bytes.length;
@@ -228,7 +228,20 @@ const IPIP = dump(`
 
 Deno.test("IP in IP decodes the inner header as IPv4_2 and the summary describes the inner packet", () => {
   const { rec, f } = decode(IPIP);
-  deepStrictEqual(Object.keys(rec), ["AF_Packet", "Ethernet", "IPv4", "IPv4_2", "UDP", "Payload"]);
+  deepStrictEqual(Object.keys(rec), [
+    "AF_Packet",
+    "Ethernet",
+    "IPv4",
+    "Tunnel",
+    "IPv4_2",
+    "UDP",
+    "Payload",
+  ]);
+  deepStrictEqual(rec.Tunnel, {
+    Type: "IPIP",
+    Outer_Source_Address: "203.0.113.1",
+    Outer_Destination_Address: "203.0.113.2",
+  });
   strictEqual(layer(rec, "IPv4").Destination_Address, "203.0.113.2");
   strictEqual(layer(rec, "IPv4_2").Destination_Address, "198.51.100.2");
   strictEqual(f.sum.srcAddrOff, 14 + 20 + 12);

@@ -358,7 +358,8 @@ export async function compare(
   file: string,
   known: Record<number, string[]> = {},
 ): Promise<string[]> {
-  const recs = await decodeFile(file);
+  // tshark runs with reassembly off here (each frame on its own): so does netmon.
+  const recs = await decodeFile(file, { reassemble: false });
   const names = FIELDS.map(([n]) => n);
   const rows = tsharkFields(file, [...names, "frame.protocols"], TSHARK_PREFS);
   const problems: string[] = [];
