@@ -51,6 +51,29 @@ export function gzip(data: Uint8Array | string): Uint8Array<ArrayBuffer> {
   return new Uint8Array(zlib.gzipSync(typeof data === "string" ? enc.encode(data) : data));
 }
 
+/**
+ * A gzip bomb of about `compressedBytes`: ONE gzip member whose deflate stream repeats the
+ * blocks of 64 MiB of zeros (ended by a sync flush, so they chain), then a final empty
+ * block and a trailer whose CRC is left wrong (nobody should inflate that far). About
+ * 1000:1; 10 MB decodes to 9.6 GiB.
+ */
+export function gzipBomb(
+  compressedBytes: number,
+): { body: Uint8Array<ArrayBuffer>; decoded: number } {
+  const raw = new Uint8Array(
+    zlib.deflateRawSync(new Uint8Array(64 * 2 ** 20), {
+      level: 9,
+      finishFlush: zlib.constants.Z_SYNC_FLUSH,
+    }),
+  );
+  const n = Math.ceil(compressedBytes / raw.length);
+  const body = new Uint8Array(10 + raw.length * n + 2 + 8);
+  body.set([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]);
+  for (let i = 0; i < n; i++) body.set(raw, 10 + i * raw.length);
+  body.set([0x03, 0x00], 10 + raw.length * n); // final fixed-Huffman block: end of block only
+  return { body, decoded: n * 64 * 2 ** 20 };
+}
+
 /** Concatenation of byte arrays. */
 export function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
