@@ -11,6 +11,7 @@ import { UsageError } from "./src/errors.ts";
 import { escapeControl } from "./src/output/escape.ts";
 import { captureCommand } from "./src/cli/capture.ts";
 import { procCommand } from "./src/cli/proc.ts";
+import { topCommand } from "./src/cli/top.ts";
 import { interfacesCommand } from "./src/cli/interfaces.ts";
 import { gatewaysCommand } from "./src/cli/gateways.ts";
 import { configCommand } from "./src/cli/config.ts";
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
     const sub of [
       captureCommand(),
       procCommand(),
+      topCommand(),
       interfacesCommand(),
       gatewaysCommand(),
       configCommand(),

@@ -1,6 +1,8 @@
 /**
- * NETLINK_ROUTE socket through Deno FFI: the few libc calls `netmon interfaces` and
- * `netmon gateways` need (socket, setsockopt, sendto, recv, close). Message framing
+ * Netlink sockets through Deno FFI: the few libc calls `netmon interfaces`, `netmon gateways`,
+ * `netmon proc` and process attribution need (socket, setsockopt, sendto, recv, close), for
+ * NETLINK_ROUTE and NETLINK_SOCK_DIAG, in this network namespace or in another one (setns(2)
+ * around socket(2): a socket stays in the namespace it was created in). Message framing
  * and parsing live in src/net/netlink.ts; this file only moves bytes.
  *
  * Kept apart from ffi/libc.ts (AF_PACKET capture) so the two areas do not share a
@@ -23,7 +25,13 @@
 export const AF_NETLINK = 16;
 const SOCK_RAW = 3;
 const SOCK_CLOEXEC = 0o2000000;
-const NETLINK_ROUTE = 0;
+/** Netlink protocols (linux/netlink.h). */
+export const NETLINK_ROUTE = 0;
+export const NETLINK_SOCK_DIAG = 4;
+/** setns(2) namespace type (linux/sched.h CLONE_NEWNET). */
+const CLONE_NEWNET = 0x40000000;
+const O_RDONLY = 0;
+const O_CLOEXEC = 0o2000000;
 const SOL_SOCKET = 1;
 const SO_RCVTIMEO = 20;
 const SO_RCVBUF = 8;
@@ -46,6 +54,8 @@ const SYMBOLS = {
   sendto: { parameters: ["i32", "buffer", "usize", "i32", "buffer", "u32"], result: "isize" },
   recv: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
   close: { parameters: ["i32"], result: "i32" },
+  open: { parameters: ["buffer", "i32"], result: "i32" },
+  setns: { parameters: ["i32", "i32"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
   strerror: { parameters: ["i32"], result: "pointer" },
 } as const;
@@ -79,7 +89,7 @@ export function describeErrno(e: number): string {
   return p === null ? `errno ${e}` : Deno.UnsafePointerView.getCString(p);
 }
 
-/** An open NETLINK_ROUTE socket. Calls are synchronous: a dump answers at once. */
+/** An open netlink socket. Calls are synchronous: a dump answers at once. */
 export interface RouteSocket {
   /** Sends one request to the kernel (pid 0). */
   send(msg: Uint8Array): void;
@@ -88,11 +98,68 @@ export interface RouteSocket {
   close(): void;
 }
 
+/** Any netlink socket opened here (the name RouteSocket is older than NETLINK_SOCK_DIAG use). */
+export type NetlinkSocket = RouteSocket;
+
 /** Opens a NETLINK_ROUTE socket with a receive timeout, so a lost reply cannot hang netmon. */
-export function openRouteSocket(): RouteSocket {
+export function openRouteSocket(netns?: string): RouteSocket {
+  return openNetlinkSocket(NETLINK_ROUTE, netns);
+}
+
+function cpath(s: string): Uint8Array<ArrayBuffer> {
+  const b = new TextEncoder().encode(s);
+  const out = new Uint8Array(b.length + 1);
+  out.set(b);
+  return out;
+}
+
+/**
+ * socket(2) for `protocol`, created inside the network namespace `netns` (a path such as
+ * `/proc/1234/ns/net` or `/run/netns/NAME`) when one is given: the calling thread enters
+ * it with setns(2), creates the socket and returns to its own namespace before anything
+ * else runs on this thread. Needs CAP_SYS_ADMIN (EPERM otherwise).
+ */
+function socketIn(protocol: number, netns: string | undefined): number {
   const c = lib();
-  const fd = c.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-  if (fd < 0) throw new NetlinkOsError("socket(AF_NETLINK)", errno());
+  const make = () => c.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
+  if (netns === undefined) {
+    const fd = make();
+    if (fd < 0) throw new NetlinkOsError("socket(AF_NETLINK)", errno());
+    return fd;
+  }
+  // thread-self: a Deno Worker runs on its own thread, which setns(2) moves alone.
+  const own = c.open(cpath("/proc/thread-self/ns/net"), O_RDONLY | O_CLOEXEC);
+  if (own < 0) throw new NetlinkOsError("open(/proc/thread-self/ns/net)", errno());
+  try {
+    const target = c.open(cpath(netns), O_RDONLY | O_CLOEXEC);
+    if (target < 0) throw new NetlinkOsError(`open(${netns})`, errno());
+    let fd = -1;
+    let err = 0;
+    try {
+      if (c.setns(target, CLONE_NEWNET) < 0) throw new NetlinkOsError(`setns(${netns})`, errno());
+      fd = make();
+      if (fd < 0) err = errno();
+      if (c.setns(own, CLONE_NEWNET) < 0) {
+        // Still in the other namespace: nothing netmon does from here on would be right.
+        throw new Error(`setns back to netmon's own network namespace failed: errno ${errno()}`);
+      }
+    } finally {
+      c.close(target);
+    }
+    if (fd < 0) throw new NetlinkOsError("socket(AF_NETLINK)", err);
+    return fd;
+  } finally {
+    c.close(own);
+  }
+}
+
+/**
+ * A netlink socket (NETLINK_ROUTE, NETLINK_SOCK_DIAG) with a receive timeout, optionally
+ * inside another network namespace (see {@link socketIn}).
+ */
+export function openNetlinkSocket(protocol: number, netns?: string): RouteSocket {
+  const c = lib();
+  const fd = socketIn(protocol, netns);
   const tv = new DataView(new ArrayBuffer(TIMEVAL_LEN));
   tv.setBigInt64(0, BigInt(RECV_TIMEOUT_S), true);
   c.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, new Uint8Array(tv.buffer), TIMEVAL_LEN);

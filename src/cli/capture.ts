@@ -29,6 +29,8 @@ export function captureCommand() {
     .option("--no-promisc", "do not put the interface in promiscuous mode")
     .option("--buffer-mb <mib>", "kernel ring size in MiB (default 64)", intArg(1, 4096))
     .option("--user <name>", "drop root to this user once the socket is open")
+    .option("--processes", "live capture: name the local process of each flow (default)")
+    .option("--no-processes", "do not attribute traffic to processes")
     .option("--status-interval <s>", "seconds between status lines on a terminal", numArg(0, 3600))
     .option("--no-reassemble", "decode each IP fragment on its own (no reassembly)")
     .option(
@@ -108,6 +110,7 @@ export function captureCommand() {
         promisc: given("promisc", o.promisc),
         bufferMb: o.bufferMb,
         user: o.user,
+        processes: given("processes", o.processes),
         statusInterval: o.statusInterval,
         reassemble: given("reassemble", o.reassemble),
         reassemblyMemoryMb: o.reassemblyMemoryMb,

@@ -42,6 +42,7 @@ export interface Settings extends ServeSettings {
   bufferMb: number;
   statusInterval: number;
   user: string;
+  processes: boolean;
   // [decode]
   reassemble: boolean;
   reassemblyMemoryMb: number;
@@ -97,6 +98,7 @@ export function defaultSettings(): Settings {
     bufferMb: 64,
     statusInterval: 5,
     user: "",
+    processes: true,
     reassemble: true,
     reassemblyMemoryMb: 32,
     reassemblyTimeout: 30,
@@ -182,6 +184,13 @@ export const SETTINGS: readonly SettingSpec[] = [
     key: "user",
     type: "string",
     help: "Drop root to this user once the socket is open (like tcpdump -Z).",
+  },
+  {
+    name: "processes",
+    section: "capture",
+    key: "processes",
+    type: "bool",
+    help: "Live capture: name the local process behind each flow (Process in records; needs root).",
   },
   {
     name: "reassemble",

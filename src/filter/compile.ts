@@ -40,7 +40,8 @@ export class FilterError extends Error {
 
 /** One compiled filter object: which record type it applies to and its predicate. */
 export interface CompiledFilter {
-  record: "packet" | "flow";
+  /** "any": the filter names only layers both record types carry (Process). */
+  record: "packet" | "flow" | "any";
   match: RecordPredicate;
 }
 
@@ -158,7 +159,8 @@ function compileFilterObject(value: unknown, path: string): CompiledFilter {
   const args = new Args();
   const loads: string[] = [];
   const conds: Condition[] = [];
-  let record: "packet" | "flow" = "packet";
+  let record: "packet" | "flow" | "any" = "any";
+  let packetKeys = 0;
   for (const [i, key] of keys.entries()) {
     const p = join(path, key);
     const k = JSON.stringify(key);
@@ -168,6 +170,7 @@ function compileFilterObject(value: unknown, path: string): CompiledFilter {
         code: `  if (!${vp}(rec[${k}])) return false;`,
         cost: valueCost(SCALARS[key], value[key]),
       });
+      packetKeys++;
       continue;
     }
     const lo = layerOf(key);
@@ -177,6 +180,7 @@ function compileFilterObject(value: unknown, path: string): CompiledFilter {
     }
     const schema = SCHEMA[lo.name];
     if (schema.record === "flow") record = "flow";
+    else if (schema.record === "packet") packetKeys++;
     const attrs = compileAttributes(schema, value[key], p);
     if (schema.list) {
       // A list of layer objects (Decode_Errors): some element must match every attribute.
@@ -195,13 +199,18 @@ function compileFilterObject(value: unknown, path: string): CompiledFilter {
       conds.push({ code: `  if (!(${test})) return false;`, cost: at.cost });
     }
   }
-  if (record === "flow" && keys.length > 1) {
-    const other = keys.find((k) => k !== "Flow");
+  if (record === "flow" && packetKeys > 0) {
+    const other = keys.find((k) =>
+      SCHEMA[layerOf(k)?.name ?? ""]?.record !== "flow" &&
+      SCHEMA[layerOf(k)?.name ?? ""]?.record !== "any"
+    );
     throw new FilterError(
       join(path, other ?? ""),
       'a flow filter holds only "Flow" (flow records have no packet layers); use two filters',
     );
   }
+  // Packet layers (or the empty filter {}) make it a packet filter.
+  if (record === "any" && (packetKeys > 0 || keys.length === 0)) record = "packet";
   // Every layer first (a missing one fails fast), then the attributes, cheapest first.
   conds.sort((x, y) => x.cost - y.cost);
   const body = [...loads, ...conds.map((c) => c.code)].join("\n");

@@ -41,7 +41,8 @@ export async function compileFilterArg(arg: string, label: string): Promise<Comp
 /**
  * Compiles keep (`--filter`) and drop (`--exclude`) filters. A record is kept when it
  * matches ANY keep filter that applies to its record type (or there is none) and NO
- * drop filter. Filters naming "Flow" apply to flow records, all others to packet records.
+ * drop filter. Filters naming "Flow" apply to flow records, filters naming only layers both
+ * record types carry (Process, Peer_Process) to both, all others to packet records.
  */
 export async function compileFilterSet(keep: string[], drop: string[]): Promise<FilterSet> {
   const k: CompiledFilter[] = [];
@@ -68,8 +69,8 @@ function combine(
   drop: CompiledFilter[],
   type: "packet" | "flow",
 ): RecordPredicate | null {
-  const ks = keep.filter((f) => f.record === type).map((f) => f.match);
-  const ds = drop.filter((f) => f.record === type).map((f) => f.match);
+  const ks = keep.filter((f) => f.record === type || f.record === "any").map((f) => f.match);
+  const ds = drop.filter((f) => f.record === type || f.record === "any").map((f) => f.match);
   if (ks.length === 0 && ds.length === 0) return null;
   if (ks.length === 1 && ds.length === 0) return ks[0];
   if (ks.length + ds.length > INLINE_FILTERS) return loopOver(ks, ds);

@@ -10,6 +10,7 @@
 import { CAPABILITY_NAMES as CDP_CAPABILITY_NAMES } from "../decode/cdp.ts";
 import { CAPABILITY_NAMES as LLDP_CAPABILITY_NAMES } from "../decode/lldp.ts";
 import { PACKET_TYPE_NAMES } from "../decode/meta.ts";
+import { PROCESS_LAYERS } from "./schema_process.ts";
 import { TUNNEL_SCHEMA } from "./schema_tunnel.ts";
 
 /** How the value of one attribute is matched (see docs/filters.md). */
@@ -35,8 +36,8 @@ export type ValueKind =
   | { readonly kind: "json" };
 
 export interface LayerSchema {
-  /** Record type whose records carry this layer. */
-  readonly record: "packet" | "flow";
+  /** Record type whose records carry this layer ("any": both, e.g. Process). */
+  readonly record: "packet" | "flow" | "any";
   readonly attrs: Readonly<Record<string, ValueKind>>;
   /** Pseudo-attributes: name -> the two attributes it matches either of. */
   readonly either?: Readonly<Record<string, readonly [string, string]>>;
@@ -460,6 +461,7 @@ export const SCHEMA: Readonly<Record<string, LayerSchema>> = {
       Port: ["Source_Port", "Destination_Port"],
     },
   },
+  ...PROCESS_LAYERS,
 };
 
 /** Top-level record keys that hold a single value rather than a layer object. */

@@ -8,8 +8,10 @@ import type { PacketRecord } from "../decode/record.ts";
 import type { FrameMeta } from "../decode/meta.ts";
 import type { Settings } from "../config/settings.ts";
 import { FlowTable } from "./tracker.ts";
+import type { FlowAnnotator } from "./annotate.ts";
 
 export { communityIdV1 } from "./community_id.ts";
+export type { FlowAnnotator, FlowNote } from "./annotate.ts";
 
 export interface FlowStats {
   active: number;
@@ -21,16 +23,25 @@ export class FlowTracker {
   readonly #table: FlowTable;
   readonly #communityId: boolean;
 
-  constructor(settings: Settings, emit: (rec: PacketRecord) => void) {
+  /** `annotator` adds fields of its own to flow records (process attribution). */
+  constructor(
+    settings: Settings,
+    emit: (rec: PacketRecord) => void,
+    annotator: FlowAnnotator | null = null,
+  ) {
     this.#communityId = settings.communityId;
-    this.#table = new FlowTable({
-      tcpIdleTimeout: settings.tcpIdleTimeout,
-      udpIdleTimeout: settings.udpIdleTimeout,
-      icmpIdleTimeout: settings.icmpIdleTimeout,
-      activeTimeout: settings.activeTimeout,
-      maxFlows: settings.maxFlows,
-      communityId: settings.communityId,
-    }, emit);
+    this.#table = new FlowTable(
+      {
+        tcpIdleTimeout: settings.tcpIdleTimeout,
+        udpIdleTimeout: settings.udpIdleTimeout,
+        icmpIdleTimeout: settings.icmpIdleTimeout,
+        activeTimeout: settings.activeTimeout,
+        maxFlows: settings.maxFlows,
+        communityId: settings.communityId,
+      },
+      emit,
+      annotator,
+    );
   }
 
   /** Sees one decoded frame (f.sum holds its numbers). Adds Community_ID to `rec` when asked. */

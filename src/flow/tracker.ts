@@ -13,6 +13,7 @@ import type { PacketRecord } from "../decode/record.ts";
 import type { FrameMeta } from "../decode/meta.ts";
 import { ipv4, ipv6 } from "../decode/format.ts";
 import { timestampText } from "../decode/mod.ts";
+import type { FlowAnnotator, FlowNote } from "./annotate.ts";
 import {
   communityIdAt,
   icmpCounterpart,
@@ -92,6 +93,8 @@ class Flow {
   closed = false;
   closeReason: EndReason = "fin";
   interims = 0;
+  /** Fields another module adds to this flow's records (process attribution). */
+  note: FlowNote | null = null;
 }
 
 export class FlowTable {
@@ -114,9 +117,16 @@ export class FlowTable {
   /** Frames that carried IP but could not be put in a flow (non-first fragments). */
   skipped = 0;
 
-  constructor(opts: FlowOptions, emit: (rec: PacketRecord) => void) {
+  readonly #annotator: FlowAnnotator | null;
+
+  constructor(
+    opts: FlowOptions,
+    emit: (rec: PacketRecord) => void,
+    annotator: FlowAnnotator | null = null,
+  ) {
     this.#opts = opts;
     this.#emit = emit;
+    this.#annotator = annotator;
   }
 
   get size(): number {
@@ -205,6 +215,7 @@ export class FlowTable {
         this.#flip(flow);
         dir = 1;
       }
+      if (this.#annotator !== null) flow.note = this.#annotator.open(f, dir === 0);
     }
     if (dir === 0) {
       flow.pkts0++;
@@ -492,7 +503,9 @@ export class FlowTable {
       if (f.icmpId >= 0) body.ICMP_ID = f.icmpId;
     }
     this.emitted++;
-    this.#emit({ Flow: body });
+    const rec: PacketRecord = { Flow: body };
+    if (f.note !== null) f.note.addTo(rec, !interim);
+    this.#emit(rec);
   }
 
   // intrusive list helpers (idle lists)

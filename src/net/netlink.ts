@@ -67,13 +67,18 @@ export interface Attr {
 }
 
 /** Builds a dump request: nlmsghdr with NLM_F_REQUEST|NLM_F_DUMP followed by `body`. */
-export function dumpRequest(type: number, seq: number, body: Uint8Array): Uint8Array {
+export function dumpRequest(
+  type: number,
+  seq: number,
+  body: Uint8Array,
+  flags = NLM_F.REQUEST | NLM_F.DUMP,
+): Uint8Array {
   const len = NLMSG_HDRLEN + body.length;
   const out = new Uint8Array(align4(len));
   const v = new DataView(out.buffer);
   v.setUint32(NLMSG.LEN, len, LE);
   v.setUint16(NLMSG.TYPE, type, LE);
-  v.setUint16(NLMSG.FLAGS, NLM_F.REQUEST | NLM_F.DUMP, LE);
+  v.setUint16(NLMSG.FLAGS, flags, LE);
   v.setUint32(NLMSG.SEQ, seq, LE);
   v.setUint32(NLMSG.PID, 0, LE);
   out.set(body, NLMSG_HDRLEN);
@@ -197,5 +202,35 @@ export function dump(t: Transport, type: number, body: Uint8Array, want: number)
       }
     }
     if (!interrupted || attempt >= DUMP_TRIES) return out;
+  }
+}
+
+/**
+ * Sends one request that is not a dump (NLM_F_REQUEST only, e.g. an inet_diag exact-socket
+ * query) and returns its reply message of type `want`, or null when the kernel answers
+ * with an error in `absent` (ENOENT: no such object). Other errors throw.
+ */
+export function request(
+  t: Transport,
+  type: number,
+  body: Uint8Array,
+  want: number,
+  absent: readonly number[] = [],
+): NlMessage | null {
+  const seq = nextSeq++;
+  t.send(dumpRequest(type, seq, body, NLM_F.REQUEST));
+  for (;;) {
+    const msgs = splitMessages(t.recv());
+    if (msgs.length === 0) throw new Error(`netlink request ${type}: empty reply`);
+    for (const m of msgs) {
+      if (m.seq !== seq) continue; // a stale reply of an earlier request
+      if (m.type === NLMSG_TYPE.ERROR) {
+        const err = m.end - m.off >= 4 ? -m.view.getInt32(m.off + NLMSGERR_ERROR, LE) : 0;
+        if (err === 0) return null;
+        if (absent.includes(err)) return null;
+        throw new NetlinkError(`request ${type}`, err);
+      }
+      if (m.type === want) return m;
+    }
   }
 }

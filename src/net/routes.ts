@@ -28,7 +28,7 @@ import { interfaceNames, listInterfaces } from "./interfaces.ts";
 import { tableNames } from "./tables.ts";
 
 /** struct rtmsg: family, dst_len, src_len, tos, table, protocol, scope, type (u8), flags u32. */
-const RTMSG = {
+export const RTMSG = {
   FAMILY: 0,
   DST_LEN: 1,
   SRC_LEN: 2,
@@ -47,12 +47,13 @@ const RTNH_LEN = 8;
 const RTVIA = { FAMILY: 0, ADDR: 2 } as const;
 
 /** RTA_* attribute types (linux/rtnetlink.h). */
-const RTA = {
+export const RTA = {
   DST: 1,
   OIF: 4,
   GATEWAY: 5,
   PRIORITY: 6,
   PREFSRC: 7,
+  METRICS: 8,
   MULTIPATH: 9,
   TABLE: 15,
   VIA: 18,
@@ -65,7 +66,7 @@ const AF_INET = 2;
 const AF_INET6 = 10;
 
 /** Route protocols (linux/rtnetlink.h RTPROT_*, /etc/iproute2/rt_protos). */
-const PROTOCOLS: Readonly<Record<number, string>> = {
+export const PROTOCOLS: Readonly<Record<number, string>> = {
   0: "unspec",
   1: "redirect",
   2: "kernel",
@@ -114,7 +115,8 @@ export interface Gateway {
   Onlink: boolean;
 }
 
-function addr(bytes: Uint8Array, family: number, off: number, end: number): string | null {
+/** An IPv4 or IPv6 address attribute's text (null when too short or another family). */
+export function addr(bytes: Uint8Array, family: number, off: number, end: number): string | null {
   if (family === AF_INET && end - off >= 4) return ipv4(bytes, off);
   if (family === AF_INET6 && end - off >= 16) return ipv6(bytes, off);
   return null;

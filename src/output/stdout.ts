@@ -7,6 +7,7 @@
  */
 import type { PacketRecord } from "../decode/record.ts";
 import { formatRecordLine } from "./text.ts";
+import { recordJson } from "./json.ts";
 import { escapeControl } from "./escape.ts";
 
 const BUF_SIZE = 1024 * 1024;
@@ -69,7 +70,7 @@ export interface RecordPrinter {
 
 export function jsonPrinter(w = new LineWriter()): RecordPrinter {
   return {
-    write: (rec) => w.line(JSON.stringify(rec)),
+    write: (rec) => w.line(recordJson(rec)),
     flush: () => w.flush(),
     broken: () => w.broken,
   };

@@ -21,6 +21,7 @@ import type { Settings } from "../config/settings.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
 import { jsonPrinter, type RecordPrinter, textPrinter } from "../output/stdout.ts";
 import { RuntimeFailure, UsageError } from "../errors.ts";
+import { openResolver } from "../attribution/mod.ts";
 import { escapeControl } from "../output/escape.ts";
 
 export interface CaptureJob {
@@ -76,6 +77,10 @@ export async function runCapture(job: CaptureJob): Promise<number> {
     if (shipping && s.user !== "") await prepareSpoolForUser(s.spoolDir, s.user);
     source = await openLive({ settings: s, log, bpf: self ? self.bpf : null });
   }
+  // Process attribution: live capture only (a file's sockets are long gone).
+  const procs = job.readFile === undefined && s.processes
+    ? openResolver(s.interface, log, { dropsPrivileges: s.user !== "" })
+    : null;
 
   let writer: FrameWriter | null = null;
   let printer: RecordPrinter | null = null;
@@ -97,6 +102,7 @@ export async function runCapture(job: CaptureJob): Promise<number> {
     if (shipping) shipper = await createShipper(s, log);
   } catch (e) {
     source.close();
+    procs?.close();
     throw e;
   }
 
@@ -110,13 +116,15 @@ export async function runCapture(job: CaptureJob): Promise<number> {
       if (flowPred !== null && !flowPred(rec)) return;
       counters.flowRecords++;
       emit(rec);
-    })
+    }, procs)
     : null;
 
   const abort = new AbortController();
 
   const pktPred = filters.packets;
   const flowsOnly = s.flowsOnly;
+  // Packet records carry Process when they are printed or filtered; flows get it anyway.
+  const annotate = procs !== null && (!flowsOnly || pktPred !== null) ? procs : null;
   let lastExpire = 0;
   let expirePending = false;
   const sink = (view: DataView, bytes: Uint8Array, off: number, meta: FrameMeta): void => {
@@ -132,6 +140,7 @@ export async function runCapture(job: CaptureJob): Promise<number> {
       counters.selfExcluded++;
       return;
     }
+    if (annotate !== null) annotate.annotate(dec, rec);
     if (pktPred !== null && !pktPred(rec)) {
       counters.filteredOut++;
       return;
@@ -191,6 +200,7 @@ export async function runCapture(job: CaptureJob): Promise<number> {
   }
   // Drain: flows still open are emitted (in steps the shipper's queue can take), outputs
   // flushed, and the shipper gets its grace period.
+  procs?.settle();
   if (flows !== null) {
     while (flows.flush(FLOW_BURST) > 0) {
       printer?.flush();
@@ -228,6 +238,10 @@ export async function runCapture(job: CaptureJob): Promise<number> {
         `reassembly memory cap, ${rs.timedOut} timed out, ${rs.discarded} discarded, ` +
         `${rs.datagramsHeld} incomplete at exit`,
     );
+  }
+  if (procs !== null) {
+    lines.push(...procs.summary());
+    procs.close();
   }
   lines.push(...shipLines);
   const enc = new TextEncoder();

@@ -22,7 +22,9 @@ export type NetFile =
   | "ipv6_route"
   | "snmp"
   | "snmp6"
-  | "netstat";
+  | "netstat"
+  | "stat/arp_cache"
+  | "stat/ndisc_cache";
 
 /** Root of the proc filesystem; tests may point it at a copy. */
 export const PROC_ROOT = "/proc";

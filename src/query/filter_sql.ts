@@ -140,7 +140,7 @@ export function compileQueryFilter(
     const objects = Array.isArray(value) ? value : [value];
     const conds: Cond[] = [];
     for (let i = 0; i < objects.length; i++) {
-      if (compiled[i].record !== t.record) continue;
+      if (compiled[i].record !== t.record && compiled[i].record !== "any") continue;
       (name === "filter" ? preds.keep : preds.drop).push(compiled[i].match);
       conds.push(objectCond(t, d, objects[i] as Record<string, unknown>, residuals));
     }

@@ -10,6 +10,7 @@
  * byte for byte, with the same keys: a closed batch never changes.
  */
 import type { PacketRecord } from "../decode/record.ts";
+import { recordJson } from "../output/json.ts";
 
 /** A closed batch. `body` is one record per line, each line ending in "\n". */
 export interface Batch {
@@ -303,7 +304,7 @@ export class Batcher {
   add(rec: PacketRecord): boolean {
     let json: string;
     try {
-      json = JSON.stringify(rec.Netmon === undefined ? rec : { ...rec, Netmon: undefined });
+      json = recordJson(rec.Netmon === undefined ? rec : { ...rec, Netmon: undefined });
     } catch {
       return false;
     }

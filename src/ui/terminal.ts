@@ -75,3 +75,39 @@ export function onExitSignal(fn: (sig: Deno.Signal) => void): () => void {
   });
   return () => subs.forEach((u) => u());
 }
+
+/** One reader of stdin for the whole process: a pending read cannot be cancelled, so views
+ * that run one after another (choose a process, then watch it) share it. */
+let stdinListener:
+  | ((ev: { bytes: Uint8Array } | { eof: true } | { error: unknown }) => void)
+  | null = null;
+let stdinBacklog: ({ bytes: Uint8Array } | { eof: true } | { error: unknown })[] = [];
+let stdinStarted = false;
+
+/** Calls `fn` with each chunk of stdin (and once at its end); returns the unsubscribe function. */
+export function onStdin(
+  fn: (ev: { bytes: Uint8Array } | { eof: true } | { error: unknown }) => void,
+): () => void {
+  stdinListener = fn;
+  const backlog = stdinBacklog;
+  stdinBacklog = [];
+  for (const ev of backlog) fn(ev);
+  if (!stdinStarted) {
+    stdinStarted = true;
+    const deliver = (ev: { bytes: Uint8Array } | { eof: true } | { error: unknown }) => {
+      if (stdinListener) stdinListener(ev);
+      else stdinBacklog.push(ev);
+    };
+    (async () => {
+      const buf = new Uint8Array(4096);
+      for (;;) {
+        const n = await Deno.stdin.read(buf);
+        if (n === null) return deliver({ eof: true });
+        deliver({ bytes: buf.slice(0, n) });
+      }
+    })().catch((error) => deliver({ error }));
+  }
+  return () => {
+    if (stdinListener === fn) stdinListener = null;
+  };
+}

@@ -132,3 +132,47 @@ Deno.test("netmon proc: a watched process that becomes a zombie -> message, exit
     await reader.cancel().catch(() => {});
   }
 });
+
+Deno.test("netmon proc --name: one match is watched like its pid; none or several are one clear line, exit 2", async () => {
+  // Three sleeps under names of their own (exec -a sets argv[0]; comm follows the binary).
+  const uniq = `nmslp${Math.floor(Math.random() * 1e6)}`;
+  const dir = Deno.makeTempDirSync();
+  const bin = `${dir}/${uniq}`;
+  Deno.copyFileSync("/bin/sleep", bin);
+  Deno.copyFileSync("/bin/sleep", `${bin}b`);
+  const kids = [bin, `${bin}b`, `${bin}b`].map((b) =>
+    new Deno.Command(b, { args: ["60"], stdout: "null", stderr: "null" }).spawn()
+  );
+  try {
+    await new Promise((r) => setTimeout(r, 200));
+    const one = await runNetmon(["proc", "--name", `^${uniq}$`, "--once", "--json"]);
+    assert.equal(one.code, 0, one.stderr);
+    const doc = JSON.parse(one.stdout);
+    assert.equal(doc.pid, kids[0].pid);
+    assert.equal(doc.command, `${bin} 60`);
+    const many = await runNetmon(["proc", "--name", `${uniq}b`, "--once"]);
+    assert.equal(many.code, 2);
+    const pids = [kids[1].pid, kids[2].pid].sort((a, b) => a - b);
+    assert.equal(
+      many.stderr.trim(),
+      `netmon: proc: 2 processes match '${uniq}b': ${pids[0]} (${bin}b 60), ${
+        pids[1]
+      } (${bin}b 60); ` +
+        "give one pid, or a pattern only one matches",
+    );
+    const none = await runNetmon(["proc", "--name", `${uniq}zzz`, "--once"]);
+    assert.equal(none.code, 2);
+    assert.equal(none.stderr.trim(), `netmon: proc: no process matches '${uniq}zzz'`);
+    const both = await runNetmon(["proc", "1", "--name", uniq]);
+    assert.equal(both.code, 2);
+    assert.equal(both.stderr.trim(), "netmon: proc: give a pid or --name, not both");
+    const bad = await runNetmon(["proc", "--name", "(", "--once"]);
+    assert.equal(bad.stderr.trim(), "netmon: proc: --name: not a regular expression: '('");
+  } finally {
+    for (const k of kids) {
+      k.kill("SIGKILL");
+      await k.status;
+    }
+    Deno.removeSync(dir, { recursive: true });
+  }
+});

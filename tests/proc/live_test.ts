@@ -26,7 +26,12 @@ async function procJson(pid: number, tab: string): Promise<{ tab: string; rows: 
   const lines = r.stdout.trim().split("\n");
   assert.equal(lines.length, 1, "one JSON document for --once");
   assert.ok(!r.stdout.includes("\x1b"), "no escape codes when stdout is not a terminal");
-  return JSON.parse(lines[0]);
+  const doc = JSON.parse(lines[0]);
+  // Every document says whose and when.
+  assert.equal(doc.pid, pid);
+  assert.match(doc.command, /holder\.py/);
+  assert.ok(Math.abs(Date.parse(doc.timestamp) - Date.now()) < 60_000, doc.timestamp);
+  return doc;
 }
 
 const SS_STATES: Record<string, string> = {
@@ -168,32 +173,93 @@ Deno.test({
       const ownOnly = JSON.parse(r.stdout).rows as Row[];
       assert.deepEqual(sorted(ownOnly.map(key)), sorted(tcp.rows.filter((x) => x.Own).map(key)));
 
-      // Routes: IPv4 main table = `ip route`; IPv6 = every table (`ip -6 route show table all`)
-      // plus the kernel's per-table null entries (reject, lo, metric 0xffffffff) ip never prints.
+      // Routes: every table of both families, as `ip route show table all` lists them, with
+      // the MTU ip shows for a route that has one and the device's MTU otherwise.
       const routing = await procJson(h.pid, "routing");
-      const ipRoutes = (args: string, v6: boolean) =>
-        (JSON.parse(h.inNs(`ip -j ${args}`)) as Record<string, unknown>[]).map((x) => {
-          let dst = String(x.dst);
-          if (dst === "default") dst = v6 ? "::/0" : "0.0.0.0/0";
-          else if (!dst.includes("/")) dst += v6 ? "/128" : "/32";
-          return `${dst} ${x.gateway ?? "-"} ${x.dev} ${x.metric ?? 0}`;
-        });
+      const mtuOf = (dev: string) =>
+        (JSON.parse(h.inNs(`ip -j link show dev ${dev}`)) as { mtu: number }[])[0].mtu;
+      const ipRoutes = (fam: string) =>
+        (JSON.parse(h.inNs(`ip -j ${fam} route show table all`)) as Record<string, unknown>[])
+          .map((x) => {
+            let dst = String(x.dst);
+            if (dst === "default") dst = fam === "-6" ? "::/0" : "0.0.0.0/0";
+            else if (!dst.includes("/")) dst += fam === "-6" ? "/128" : "/32";
+            const metrics = (x.metrics as { mtu?: number }[] | undefined)?.find((m) => m.mtu);
+            const mtu = metrics?.mtu ?? (x.dev ? mtuOf(String(x.dev)) : "-");
+            return `${dst} ${x.gateway ?? "-"} ${x.dev ?? "-"} ${x.metric ?? 0} ` +
+              `${x.table ?? "main"} ${x.type ?? "unicast"} ${mtu}`;
+          });
       const mine = (fam: string) =>
-        routing.rows.filter((x) =>
-          x.Family === fam && !(String(x.Flag_Text).includes("!") && x.Interface === "lo")
-        )
-          .map((x) => `${x.Destination} ${x.Gateway ?? "-"} ${x.Interface} ${x.Metric}`);
-      assert.deepEqual(sorted(mine("IPv4")), sorted(ipRoutes("route", false)));
-      assert.deepEqual(sorted(mine("IPv6")), sorted(ipRoutes("-6 route show table all", true)));
-      assert.ok(mine("IPv4").includes("198.51.100.0/24 10.200.1.2 va 7"));
-      assert.ok(mine("IPv6").includes("2001:db8:1::/48 fd00:200::2 va 9"));
+        routing.rows.filter((x) => x.Family === fam).map((x) =>
+          `${x.Destination} ${x.Gateway ?? "-"} ${x.Interface ?? "-"} ${x.Metric} ${x.Table} ` +
+          `${x.Type} ${x.MTU ?? "-"}`
+        );
+      assert.deepEqual(sorted(mine("IPv4")), sorted(ipRoutes("-4")));
+      assert.deepEqual(sorted(mine("IPv6")), sorted(ipRoutes("-6")));
+      assert.ok(mine("IPv4").includes("198.51.100.0/24 10.200.1.2 va 7 main unicast 1500"));
+      assert.ok(mine("IPv4").includes("203.0.113.0/24 10.200.1.2 va 0 100 unicast 1300"));
+      assert.ok(mine("IPv6").includes("2001:db8:1::/48 fd00:200::2 va 9 main unicast 1500"));
+      assert.ok(mine("IPv6").includes("2001:db8:2::/48 fd00:200::2 va 1024 100 unicast 1280"));
+      const routed = routing.rows.find((x) => x.Destination === "203.0.113.0/24");
+      assert.equal(routed?.MTU_Source, "route");
 
-      const arp = await procJson(h.pid, "arp");
+      // Neighbours: the IPv4 arp table, and IPv6 neighbours as `ip -6 neigh show nud all`.
+      const arp = await procJson(h.pid, "arp") as unknown as {
+        rows: Row[];
+        statistics: { Counter: string; IPv4: number; IPv6: number }[];
+      };
+      const v4 = arp.rows.filter((x) => x.Family !== "IPv6");
       assert.deepEqual(
-        arp.rows.map((x) => `${x.IP_Address} ${x.HW_Address} ${x.Device}`),
+        v4.map((x) => `${x.IP_Address} ${x.HW_Address} ${x.Device}`),
         ["10.200.1.2 02:00:00:00:00:02 va"],
       );
-      assert.deepEqual(arp.rows[0].Flag_Names, ["complete", "permanent"]);
+      assert.deepEqual(v4[0].Flag_Names, ["complete", "permanent"]);
+      const ip6 = (JSON.parse(h.inNs("ip -j -6 neigh show nud all")) as Record<string, unknown>[])
+        .map((x) => `${x.dst} ${x.lladdr ?? "-"} ${x.dev} ${(x.state as string[]).join(",")}`);
+      const v6 = arp.rows.filter((x) => x.Family === "IPv6").map((x) =>
+        `${x.IP_Address} ${x.HW_Address ?? "-"} ${x.Device} ${
+          (x.State as unknown as string[]).join(",")
+        }`
+      );
+      assert.deepEqual(sorted(v6), sorted(ip6));
+      assert.ok(v6.includes("fd00:200::2 02:00:00:00:00:03 va PERMANENT"));
+      // Neighbour-cache statistics as `ip -s ntable` (netlink NDTA_STATS) counts them.
+      for (const [table, col] of [["arp_cache", "IPv4"], ["ndisc_cache", "IPv6"]] as const) {
+        const text = h.inNs(`ip -s ntable show name ${table}`);
+        for (const c of ["allocs", "destroys", "hash_grows", "lookups", "hits", "res_failed"]) {
+          const want = Number(new RegExp(`\\b${c} (\\d+)`).exec(text)?.[1]);
+          const got = arp.statistics.find((x) => x.Counter === c)?.[col];
+          assert.equal(got, want, `${table} ${c}`);
+        }
+        const entries = Number(/\bentries (\d+)/.exec(text)?.[1]);
+        assert.equal(arp.statistics.find((x) => x.Counter === "entries")?.[col], entries);
+      }
+
+      // tcp_info per connection, as `ss -ti` prints it (the holder's connections are idle).
+      const ssInfo = new Map<number, Record<string, number>>();
+      const lines = h.inNs("ss -tineH state established").split("\n");
+      for (let i = 0; i + 1 < lines.length; i += 2) {
+        const ino = Number(/\bino:(\d+)/.exec(lines[i])?.[1]);
+        const info = lines[i + 1];
+        const num = (re: RegExp) => Number(re.exec(info)?.[1] ?? 0);
+        ssInfo.set(ino, {
+          cwnd: num(/\bcwnd:(\d+)/),
+          acked: num(/\bbytes_acked:(\d+)/),
+          received: num(/\bbytes_received:(\d+)/),
+          rtt: num(/\brtt:([\d.]+)\//),
+        });
+      }
+      const est = tcp.rows.filter((x) => x.State === "ESTABLISHED");
+      assert.ok(est.length >= 6 && ssInfo.size === est.length, `${ssInfo.size} vs ${est.length}`);
+      for (const r of est) {
+        const k = `${r.Local_Address}:${r.Local_Port} inode ${r.Inode}`;
+        const ss = ssInfo.get(r.Inode);
+        assert.ok(ss, `ss -ti has ${k}`);
+        assert.equal(r.Cwnd, ss.cwnd, k);
+        assert.equal(r.Bytes_Acked ?? 0, ss.acked, k);
+        assert.equal(r.Bytes_Received ?? 0, ss.received, k);
+        assert.equal(r.RTT_Ms, ss.rtt, k);
+      }
     } finally {
       await h.close();
     }

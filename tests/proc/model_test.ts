@@ -7,6 +7,8 @@ import { processGone } from "../../src/proc/read.ts";
 import { parsePid } from "../../src/proc/run.ts";
 import { UsageError } from "../../src/errors.ts";
 import type { SocketRow } from "../../src/proc/sockets.ts";
+import type { TcpRow } from "../../src/proc/tabs.ts";
+import type { DiagSocket, TcpInfo } from "../../src/net/sock_diag.ts";
 
 const fx = (name: string) => Deno.readTextFileSync(`${FIXTURES}proc/${name}`);
 
@@ -93,6 +95,64 @@ Deno.test("TabModel sockets: Own from fd inodes, own-only filter, a note when fd
   assert.match(m.build("tcp", s).notes?.join() ?? "", /fd access denied/);
   const noV6 = snap({ tcp: fx("tcp"), tcp6: null }, 0);
   assert.match(m.build("tcp", noV6).notes?.join() ?? "", /not available.*tcp6/);
+});
+
+/** inet_diag's view of the fixture's socket 12758 (127.0.0.1:48542 -> 127.0.0.1:34253). */
+function diag(acked: number, received: number): DiagSocket {
+  return {
+    Family: 4,
+    Protocol: 6,
+    State: 1,
+    Local_Address: "127.0.0.1",
+    Local_Port: 0xbd9e,
+    Remote_Address: "127.0.0.1",
+    Remote_Port: 0x85cd,
+    Interface_Index: 0,
+    Cookie: 77,
+    UID: 0,
+    Inode: 12758,
+    Receive_Queue: 0,
+    Send_Queue: 0,
+    Timer: 0,
+    Expires_Ms: 0,
+    Retransmits: 0,
+    TCP_Info: {
+      RTT_Ms: 0.05,
+      RTT_Var_Ms: 0.025,
+      Cwnd: 10,
+      Total_Retrans: 2,
+      Bytes_Acked: acked,
+      Bytes_Received: received,
+    } as TcpInfo,
+  };
+}
+
+Deno.test("TabModel tcp: tcp_info joined by inode; throughput from byte deltas over one refresh interval, never over a tab switch", () => {
+  const m = new TabModel();
+  const at = (files: Snapshot["files"], t: number, d: DiagSocket) => ({
+    ...snap(files, t),
+    net: { tcp: [d] },
+  });
+  const files = { tcp: fx("tcp"), tcp6: fx("tcp6") };
+  m.observe(at(files, 0, diag(1000, 500)));
+  const tick = at(files, 2000, diag(5000, 2500)); // 2 s later: +4000 acked, +2000 received
+  m.observe(tick);
+  const row = (m.build("tcp", tick).rows as TcpRow[]).find((r) => r.Inode === 12758)!;
+  assert.equal(row.RTT_Ms, 0.05);
+  assert.equal(row.Total_Retrans, 2);
+  assert.equal(row.Bytes_Acked, 5000);
+  assert.equal(row.Send_Rate, 2000);
+  assert.equal(row.Receive_Rate, 1000);
+  // 10 ms later a tab switch reads again without a tick: the rates stay the interval's.
+  const switched = at(files, 2010, diag(5100, 2600));
+  const again = (m.build("tcp", switched).rows as TcpRow[]).find((r) => r.Inode === 12758)!;
+  assert.equal(again.Bytes_Acked, 5100);
+  assert.equal(again.Send_Rate, 2000);
+  // Rows without inet_diag data stay as /proc has them.
+  assert.equal(
+    (m.build("tcp", tick).rows as TcpRow[]).find((r) => r.Inode === 12752)?.RTT_Ms,
+    undefined,
+  );
 });
 
 Deno.test("processGone(): exited, zombie, and pid reused (start time changed)", () => {

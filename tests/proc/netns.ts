@@ -15,7 +15,8 @@ export interface Holder {
 
 /**
  * Creates namespace `nmp<uniq>` (lo, a veth pair with 10.200.1.1/24 and fd00:200::1/64, routes
- * to 198.51.100.0/24 and 2001:db8:1::/48 that carry no traffic, a permanent neighbour) and
+ * to 198.51.100.0/24 and 2001:db8:1::/48 that carry no traffic, routes with an MTU in table
+ * 100, a permanent neighbour for each family) and
  * starts tests/proc/holder.py inside it. Cleans up on any setup failure.
  */
 export async function startHolder(): Promise<Holder> {
@@ -48,6 +49,10 @@ export async function startHolder(): Promise<Holder> {
       `ip -n ${ns} route add 198.51.100.0/24 via 10.200.1.2 dev va metric 7`,
       `ip -n ${ns} -6 route add 2001:db8:1::/48 via fd00:200::2 dev va metric 9`,
       `ip -n ${ns} neigh add 10.200.1.2 lladdr 02:00:00:00:00:02 dev va nud permanent`,
+      `ip -n ${ns} -6 neigh add fd00:200::2 lladdr 02:00:00:00:00:03 dev va nud permanent`,
+      // A route with its own MTU in a table of its own, both families.
+      `ip -n ${ns} route add 203.0.113.0/24 via 10.200.1.2 dev va mtu 1300 table 100`,
+      `ip -n ${ns} -6 route add 2001:db8:2::/48 via fd00:200::2 dev va mtu 1280 table 100`,
     ].join(" && "));
     // `ip netns exec` execs python3, so the child's pid is the holder's pid.
     child = new Deno.Command("ip", {
