@@ -7,7 +7,7 @@ export DEBIAN_FRONTEND=noninteractive
 need=()
 for pair in tshark:tshark editcap:wireshark-common tcpdump:tcpdump trafgen:netsniff-ng ip:iproute2 ss:iproute2 \
   tmux:tmux ping:iputils-ping setcap:libcap2-bin setpriv:util-linux python3:python3 \
-  npm:npm nethogs:nethogs curl:curl chromium:chromium; do
+  npm:npm nethogs:nethogs curl:curl prlimit:util-linux chromium:chromium; do
   cmd=${pair%%:*}; pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
 done

@@ -13,7 +13,7 @@ import { renderTable } from "./table.ts";
 const VERSION = "0.1.0";
 
 /** Settings whose value `config show` masks (secrets). */
-const SECRET: ReadonlySet<keyof Settings> = new Set(["serverToken"]);
+const SECRET: ReadonlySet<keyof Settings> = new Set(["serverToken", "serveToken"]);
 
 function shown(name: keyof Settings, v: unknown): unknown {
   return SECRET.has(name) && v !== "" ? "(set, hidden)" : v;

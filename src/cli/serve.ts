@@ -1,8 +1,8 @@
 /** `netmon serve`: the monitor server (ndjson batches into SQLite or ClickHouse, query API). */
 import { Command, Option } from "@commander-js/extra-typings";
-import { intArg } from "./parse.ts";
+import { intArg, numArg } from "./parse.ts";
 import { UsageError } from "../errors.ts";
-import { createLogger, type LogLevel } from "../log/mod.ts";
+import { createLogger, type Logger, type LogLevel } from "../log/mod.ts";
 import { resolveSettings } from "../config/load.ts";
 import { startServer } from "../server/server.ts";
 import { parseAge, parseSize } from "../store/retention.ts";
@@ -58,6 +58,28 @@ export function serveCommand() {
     )
     .option("--token <token>", "require this bearer token (or NETMON_SERVE_TOKEN)")
     .option("--max-body-bytes <n>", "largest batch body (default 64 MiB)", intArg(1024, 2 ** 31))
+    .option(
+      "--max-bytes-in-flight <n>",
+      "request-body bytes held at once, all connections (default 128 MiB)",
+      intArg(1 << 20, 2 ** 36),
+    )
+    .option(
+      "--max-connections <n>",
+      "connections open at once (default 1024)",
+      intArg(1, 1_000_000),
+    )
+    .option("--header-timeout <s>", "seconds for a request head (default 10)", numArg(0.1, 3600))
+    .option(
+      "--body-timeout <s>",
+      "longest pause in a body, seconds (default 30)",
+      numArg(0.1, 3600),
+    )
+    .option(
+      "--keepalive-timeout <s>",
+      "idle keep-alive seconds (default 60)",
+      numArg(0.1, 3600),
+    )
+    .option("--max-json-depth <n>", "deepest nesting in a record (default 64)", intArg(1, 10000))
     .option("--query-timeout <s>", "longest a query may run (default 10)", intArg(1, 3600))
     .option(
       "--max-query-range <s>",
@@ -69,16 +91,29 @@ export function serveCommand() {
         ["debug", "info", "warn", "error"] as const,
       ),
     )
-    .option("--config <file>", "INI configuration file (its [log] settings apply)")
+    .option("--config <file>", "INI configuration file (its [serve] and [log] settings apply)")
     .option("--log-file <file>", "also write log lines to this file")
     .action(async (o) => {
-      const { settings: ls } = await resolveSettings(
-        { logLevel: o.logLevel, logFile: o.logFile },
+      const { settings: s } = await resolveSettings(
+        {
+          logLevel: o.logLevel,
+          logFile: o.logFile,
+          serveListen: o.listen,
+          serveDb: o.db,
+          serveToken: o.token,
+          serveMaxBodyBytes: o.maxBodyBytes,
+          serveMaxBytesInFlight: o.maxBytesInFlight,
+          serveMaxConnections: o.maxConnections,
+          serveHeaderTimeout: o.headerTimeout,
+          serveBodyTimeout: o.bodyTimeout,
+          serveKeepaliveTimeout: o.keepaliveTimeout,
+          serveMaxJsonDepth: o.maxJsonDepth,
+        },
         o.config,
       );
-      const log = createLogger(ls.logLevel as LogLevel, ls.logFile);
-      const { hostname, port } = parseListen(o.listen ?? "127.0.0.1:8080");
-      const token = o.token ?? Deno.env.get("NETMON_SERVE_TOKEN") ?? "";
+      const log = createLogger(s.logLevel as LogLevel, s.logFile);
+      const { hostname, port } = parseListen(s.serveListen);
+      const token = s.serveToken;
       if (!LOOPBACK.test(hostname) && token === "") {
         log.warn(
           `serve: listening on ${hostname} without --token: anyone who can reach it can write`,
@@ -87,7 +122,13 @@ export function serveCommand() {
       if (o.store !== undefined && o.db !== undefined) {
         throw new UsageError("serve: give --db FILE or --store URL, not both");
       }
-      const where = o.store ?? `sqlite:${o.db ?? "netmon.sqlite"}`;
+      if (s.serveMaxBodyBytes > s.serveMaxBytesInFlight) {
+        throw new UsageError(
+          `serve: max_body_bytes (${s.serveMaxBodyBytes}) must not exceed max_bytes_in_flight (${s.serveMaxBytesInFlight})`,
+        );
+      }
+      warnFileLimit(s.serveMaxConnections, log);
+      const where = o.store ?? `sqlite:${s.serveDb}`;
       const retention = {
         retainSeconds: o.retain ?? null,
         maxDbBytes: o.maxDbSize ?? null,
@@ -101,7 +142,16 @@ export function serveCommand() {
           port,
           store,
           token,
-          maxBodyBytes: o.maxBodyBytes ?? 64 * 1024 * 1024,
+          maxBodyBytes: s.serveMaxBodyBytes,
+          maxBytesInFlight: s.serveMaxBytesInFlight,
+          inFlightWaitMs: s.serveInFlightWait * 1000,
+          maxConnections: s.serveMaxConnections,
+          maxHeaderBytes: s.serveMaxHeaderBytes,
+          headerTimeoutMs: s.serveHeaderTimeout * 1000,
+          bodyTimeoutMs: s.serveBodyTimeout * 1000,
+          keepAliveTimeoutMs: s.serveKeepaliveTimeout * 1000,
+          sendTimeoutMs: s.serveSendTimeout * 1000,
+          maxJsonDepth: s.serveMaxJsonDepth,
           log,
           limits: {
             ...DEFAULT_LIMITS,
@@ -121,8 +171,8 @@ export function serveCommand() {
       await server.finished;
       Deno.removeSignalListener("SIGINT", stop);
       Deno.removeSignalListener("SIGTERM", stop);
-      const s = server.stats();
-      log.info(`serve: stopped; ${s.records} records in ${s.batches} batches stored`);
+      const st = server.stats();
+      log.info(`serve: stopped; ${st.records} records in ${st.batches} batches stored`);
       await log.close();
     });
 }
@@ -130,4 +180,19 @@ export function serveCommand() {
 /** The store URL without a password, for logs. */
 function redact(url: string): string {
   return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");
+}
+
+/** Says so when the open-file limit is below the connection cap (accept() would hit EMFILE). */
+function warnFileLimit(maxConnections: number, log: Logger): void {
+  let soft = Infinity;
+  try {
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(Deno.readTextFileSync("/proc/self/limits"));
+    if (m && m[1] !== "unlimited") soft = Number(m[1]);
+  } catch { /* not Linux */ }
+  if (maxConnections + 32 > soft) {
+    log.warn(
+      `serve: max_connections ${maxConnections} is near the open-file limit ${soft}: ` +
+        "connections beyond it wait until descriptors free up (raise it with ulimit -n)",
+    );
+  }
 }

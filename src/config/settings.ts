@@ -4,13 +4,22 @@
  * validation, `config show` and the capture pipeline all read this table, so a
  * setting is added in one place.
  */
+import { defaultServeSettings, SERVE_SETTINGS, type ServeSettings } from "./settings_serve.ts";
 
 export type SettingType = "string" | "int" | "number" | "bool" | "list" | "enum";
 
 export interface SettingSpec {
   /** Property name in {@link Settings}. */
   readonly name: keyof Settings;
-  readonly section: "capture" | "decode" | "filter" | "server" | "spool" | "flow" | "log";
+  readonly section:
+    | "capture"
+    | "decode"
+    | "filter"
+    | "server"
+    | "spool"
+    | "flow"
+    | "log"
+    | "serve";
   /** INI key inside the section. */
   readonly key: string;
   readonly type: SettingType;
@@ -25,7 +34,7 @@ export interface SettingSpec {
 }
 
 /** The effective settings of a run. */
-export interface Settings {
+export interface Settings extends ServeSettings {
   // [capture]
   interface: string;
   snaplen: number;
@@ -122,6 +131,7 @@ export function defaultSettings(): Settings {
     maxFlows: 100000,
     logFile: "",
     logLevel: "info",
+    ...defaultServeSettings(),
   };
 }
 
@@ -445,4 +455,5 @@ export const SETTINGS: readonly SettingSpec[] = [
     env: "NETMON_LOG_LEVEL",
     help: "Lowest level logged.",
   },
+  ...SERVE_SETTINGS,
 ];

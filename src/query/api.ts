@@ -165,7 +165,33 @@ export interface StatsAnswer extends Omit<StatsServer, "records" | "batches"> {
   };
   /** Since the server started. */
   server: StatsServer;
+  /** The HTTP transport: connections, timeouts, bytes in flight (since start). */
+  transport?: StatsTransport;
   details: Record<string, unknown>;
+}
+
+/** Counters of the server's HTTP transport (src/server/http.ts). */
+export interface StatsTransport {
+  /** Connections open now. */
+  connections: number;
+  /** Connections accepted since start. */
+  accepted: number;
+  /** Connections refused at max_connections. */
+  refused_connections: number;
+  /** accept() failures (EMFILE, ENFILE, ...). */
+  accept_errors: number;
+  /** Connections closed by a timeout, per kind. */
+  header_timeouts: number;
+  body_timeouts: number;
+  idle_timeouts: number;
+  send_timeouts: number;
+  /** Requests refused before a handler saw them (400, 413, 431, 501, 505). */
+  bad_requests: number;
+  /** Bytes of the in-flight budget in use now, and its peak. */
+  bytes_in_flight: number;
+  bytes_in_flight_peak: number;
+  /** Budget requests refused (answered 503). */
+  budget_refusals: number;
 }
 
 /** Ingest counters since the server started. */
@@ -178,6 +204,8 @@ export interface StatsServer {
   too_large: number;
   unauthorized: number;
   unavailable: number;
+  /** Batches answered 503 because the in-flight byte budget stayed used up. */
+  busy: number;
   bytes: number;
 }
 

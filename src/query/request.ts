@@ -7,6 +7,7 @@ import { LIMITS, type MetricName, type TableName } from "./api.ts";
 import { BadRequest } from "./filter_sql.ts";
 import { dimensionNames, nsOf, type StoreSchema, type TableSchema } from "../store/schema.ts";
 import { closest } from "../filter/suggest.ts";
+import { int, paramValue, rawParams } from "../server/params.ts";
 
 export interface QueryLimits {
   /** Longest time range a query may cover (seconds). */
@@ -60,21 +61,9 @@ export interface ListRequest {
   cursor: [string, string, string, number] | null;
 }
 
-/** Reads parameters, refusing unknown and repeated ones. */
+/** Reads parameters, refusing unknown and repeated ones (src/server/params.ts). */
 export function readParams(url: URL, allowed: readonly string[]): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const [k, v] of url.searchParams) {
-    if (!allowed.includes(k)) {
-      throw new BadRequest(
-        `unknown parameter '${k}'; did you mean ${closest(k, [...allowed])}? (allowed: ${
-          allowed.join(", ")
-        })`,
-      );
-    }
-    if (out.has(k)) throw new BadRequest(`parameter '${k}' given twice`);
-    out.set(k, v);
-  }
-  return out;
+  return rawParams(url.searchParams, allowed);
 }
 
 /** Seconds since the epoch (decimals allowed) or ISO 8601 text, as nanoseconds. */
@@ -105,12 +94,7 @@ export function parseRange(p: Map<string, string>, lim: QueryLimits): TimeRange 
 }
 
 function parseInt10(text: string, name: string, lo: number, hi: number): number {
-  if (!/^\d{1,9}$/.test(text.trim())) {
-    throw new BadRequest(`${name}: want a whole number ${lo}-${hi}, got '${text}'`);
-  }
-  const n = Number(text);
-  if (n < lo || n > hi) throw new BadRequest(`${name}: ${n} is out of range (${lo}-${hi})`);
-  return n;
+  return paramValue(name, int({ min: lo, max: hi }), text);
 }
 
 export function parseTable(p: Map<string, string>, schema: StoreSchema): TableSchema {

@@ -10,6 +10,7 @@ import type {
   SchemaAnswer,
   StatsAnswer,
   StatsServer,
+  StatsTransport,
   TableName,
 } from "../query/api.ts";
 import { METRIC_NAMES, TABLES } from "../query/api.ts";
@@ -25,20 +26,15 @@ import {
 import { dimensionNames } from "../store/schema.ts";
 import { QueryLimitError, type Store } from "../store/store.ts";
 import type { Logger } from "../log/mod.ts";
+import { int, ParamError, parseParams } from "./params.ts";
+import { jsonResponse } from "./errors.ts";
+
+const json = jsonResponse;
 
 /** Server counters since start (ingest side), merged into /api/stats. */
 export type ServerCounters = StatsServer;
 
-export function json(
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): Response {
-  return new Response(JSON.stringify(body) + "\n", {
-    status,
-    headers: { "content-type": "application/json", ...headers },
-  });
-}
+export { jsonResponse as json };
 
 const err = (status: number, error: string, headers: Record<string, string> = {}) =>
   json(status, { error } satisfies ErrorAnswer, headers);
@@ -65,11 +61,14 @@ export function schemaAnswer(s: Store): SchemaAnswer {
   };
 }
 
+const RECORDS_PARAMS = {
+  limit: int({ min: 1, max: 10_000, default: 100 }),
+  after: int({ min: 0, default: 0 }),
+};
+
 /** Legacy paging over every stored record (`/api/records?limit=&after=`, netmon 0.1). */
 async function records(s: Store, url: URL, lim: QueryLimits): Promise<Response> {
-  const p = readParams(url, ["limit", "after"]);
-  const limit = Math.min(10_000, Math.max(1, Number(p.get("limit") ?? 100) || 100));
-  const after = Math.max(0, Number(p.get("after") ?? 0) || 0);
+  const { limit, after } = parseParams(url.searchParams, RECORDS_PARAMS);
   if (s.kind !== "sqlite") {
     throw new BadRequest("/api/records pages a SQLite store only; use /api/flows or /api/packets");
   }
@@ -114,6 +113,7 @@ export async function answerApi(
   lim: QueryLimits,
   counters: () => ServerCounters,
   log: Logger,
+  transport?: () => StatsTransport,
 ): Promise<Response> {
   const path = url.pathname;
   try {
@@ -137,6 +137,7 @@ export async function answerApi(
         db_bytes: st.db_bytes,
         retention: st.retention,
         server: c,
+        ...(transport ? { transport: transport() } : {}),
         details: st.details,
       };
       return json(200, answer);
@@ -172,7 +173,7 @@ export async function answerApi(
       }, /api/agents, /api/stats, /api/schema, /api/health)`,
     );
   } catch (e) {
-    if (e instanceof BadRequest) return err(400, e.message);
+    if (e instanceof BadRequest || e instanceof ParamError) return err(400, e.message);
     if (e instanceof QueryLimitError) return err(504, e.message);
     log.error(`serve: query ${path} failed: ${(e as Error).message}`);
     return err(503, `the store cannot answer now: ${(e as Error).message}`, { "retry-after": "1" });

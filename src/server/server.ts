@@ -5,20 +5,41 @@
  * body answers 422) and by record id; the answer is 2xx only after the store committed.
  * Queries: `GET /api/...` (api.ts, contract in src/query/api.ts and docs/query.md).
  *
- * Ingest: `POST /` (any path not under /api/): 200 `{"stored":N}` or
- * `{"duplicate":true,"stored":0}`; 400 bad body, 401 token, 413 too large, 422 key reused
- * with another body, 503 store unavailable (full disk, busy): the agent spools and retries.
- * Header `Netmon-Agent: {"Host_Name":..,"Kernel_Drops":..,"Queue_Drops":..,"Spool_Records":..}`
- * (optional) updates the agents table.
+ * The parts:
+ * - http.ts: the HTTP/1.1 transport (connection cap, timeouts, header limit, EMFILE-proof
+ *   accept loop, the bytes-in-flight budget of budget.ts);
+ * - auth.ts: the bearer token, checked before any route;
+ * - router.ts: routes (HEAD wherever GET), 400 for bad query parameters (params.ts);
+ * - ingest.ts + ndjson.ts + body.ts: `POST` batches (any path outside /api/);
+ * - api.ts: the query API.
+ *
+ * More routes plug in through `routes` in {@link ServeOptions}: plain
+ * `(Request, ctx, match) => Response` handlers on the {@link Router}.
+ *
+ * @example
+ * ```ts
+ * import { startServer } from "./server.ts";
+ * const srv = startServer({ hostname: "127.0.0.1", port: 0, store, token: "", log });
+ * await srv.shutdown();
+ * ```
+ * @module
  */
+import { tuneMalloc } from "../../ffi/malloc.ts";
 import type { Logger } from "../log/mod.ts";
-import type { AgentReport } from "../store/schema.ts";
-import { BadBatch, parseBatch } from "../store/ingest.ts";
-import { type Store, StoreUnavailable } from "../store/store.ts";
 import { DEFAULT_LIMITS, type QueryLimits } from "../query/request.ts";
-import { answerApi, json, type ServerCounters } from "./api.ts";
+import type { Store } from "../store/store.ts";
+import { answerApi, type ServerCounters } from "./api.ts";
+import { bearerCheck } from "./auth.ts";
+import { ByteBudget } from "./budget.ts";
+import { HttpError, jsonResponse } from "./errors.ts";
+import { type HttpLimits, type HttpStats, serveHttp } from "./http.ts";
+import { Ingest } from "./ingest.ts";
+import { SERVE_DEFAULTS } from "./limits.ts";
+import { Router } from "./router.ts";
 
-export interface ServeOptions {
+export { SERVE_DEFAULTS };
+
+export interface ServeOptions extends Partial<HttpLimits> {
   hostname: string;
   port: number;
   /** The store (SQLite or ClickHouse), opened by the caller; closed when the server stops. */
@@ -26,10 +47,20 @@ export interface ServeOptions {
   /** Bearer token required on every request ("" = none). */
   token: string;
   /** Largest request body (after gzip decoding). */
-  maxBodyBytes: number;
-  log: Logger;
+  maxBodyBytes?: number;
+  /** Request-body (and answer) bytes held in memory at once, all connections together. */
+  maxBytesInFlight?: number;
+  /** How long a request waits for in-flight bytes before it gets 503. */
+  inFlightWaitMs?: number;
+  /** Deepest nesting of objects/arrays accepted in a record. */
+  maxJsonDepth?: number;
+  /** Interval of repeated overload log lines (default 10 s). */
+  logIntervalMs?: number;
   /** Query limits (rows, time range, execution time). */
   limits?: QueryLimits;
+  /** More routes; called once with the router before the server starts. */
+  routes?: (router: Router) => void;
+  log: Logger;
 }
 
 export interface RunningServer {
@@ -41,197 +72,99 @@ export interface RunningServer {
   stats(): ServerStats;
 }
 
-/** Ingest counters since start (records/batches: stored by this process). */
-export type ServerStats = ServerCounters;
-
-const MAX_KEY = 256;
-
-class BodyTooLarge extends Error {}
-class BadBody extends Error {}
-
-async function readLimited(stream: ReadableStream<Uint8Array>, max: number): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let n = 0;
-  const reader = stream.getReader();
-  try {
-    while (true) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      n += value.length;
-      if (n > max) throw new BodyTooLarge(`body larger than ${max} bytes`);
-      chunks.push(value);
-    }
-  } finally {
-    reader.releaseLock();
-  }
-  const out = new Uint8Array(n);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
-}
-
-/** SHA-256 hex of a body (kept with its Idempotency-Key). */
-async function bodyHash(data: Uint8Array): Promise<string> {
-  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>));
-  let h = "";
-  for (const x of d) h += x.toString(16).padStart(2, "0");
-  return h;
-}
-
-/** The agent's report about itself: header `Netmon-Agent` (JSON object), or null. */
-export function parseAgentHeader(v: string | null): AgentReport | null {
-  if (v === null || v.length > 1024) return null;
-  try {
-    const o = JSON.parse(v) as Record<string, unknown>;
-    if (typeof o !== "object" || o === null) return null;
-    const n = (
-      x: unknown,
-    ) => (typeof x === "number" && x >= 0 && Number.isFinite(x) ? x : undefined);
-    return {
-      Host_Name: typeof o.Host_Name === "string" ? o.Host_Name.slice(0, 255) : undefined,
-      Kernel_Drops: n(o.Kernel_Drops),
-      Queue_Drops: n(o.Queue_Drops),
-      Spool_Records: n(o.Spool_Records),
-    };
-  } catch {
-    return null;
-  }
+/** Ingest counters since start (records/batches: stored by this process), transport counters. */
+export interface ServerStats extends ServerCounters {
+  transport: HttpStats;
 }
 
 /** Starts `netmon serve` on an opened store. */
 export function startServer(o: ServeOptions): RunningServer {
   const store = o.store;
   const limits = o.limits ?? DEFAULT_LIMITS;
-  const stats: ServerStats = {
-    records: 0,
-    batches: 0,
-    duplicate_batches: 0,
-    rejected_batches: 0,
-    mismatched_keys: 0,
-    too_large: 0,
-    unauthorized: 0,
-    unavailable: 0,
-    bytes: 0,
-  };
-  const want = o.token ? `Bearer ${o.token}` : null;
-
-  const ingest = async (req: Request): Promise<Response> => {
-    const key = req.headers.get("idempotency-key");
-    if (key !== null && (key.length === 0 || key.length > MAX_KEY)) {
-      stats.rejected_batches++;
-      return json(400, { error: `Idempotency-Key must be 1..${MAX_KEY} characters` });
-    }
-    const declared = Number(req.headers.get("content-length") ?? "0");
-    if (declared > o.maxBodyBytes) {
-      stats.too_large++;
-      await req.body?.cancel();
-      return json(413, { error: `body larger than ${o.maxBodyBytes} bytes` });
-    }
-    let data: Uint8Array;
-    try {
-      let stream: ReadableStream<Uint8Array> = req.body ?? new Blob([]).stream();
-      const ce = (req.headers.get("content-encoding") ?? "identity").toLowerCase();
-      if (ce === "gzip") {
-        stream = stream.pipeThrough(
-          new DecompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>,
-        );
-      } else if (ce !== "identity") throw new BadBody(`unsupported Content-Encoding ${ce}`);
-      data = await readLimited(stream, o.maxBodyBytes);
-    } catch (e) {
-      if (e instanceof BodyTooLarge) {
-        stats.too_large++;
-        return json(413, { error: e.message });
+  const maxBodyBytes = o.maxBodyBytes ?? SERVE_DEFAULTS.maxBodyBytes;
+  const maxBytesInFlight = o.maxBytesInFlight ?? SERVE_DEFAULTS.maxBytesInFlight;
+  if (maxBodyBytes > maxBytesInFlight) {
+    throw new Error(
+      `max_body_bytes (${maxBodyBytes}) must not exceed max_bytes_in_flight (${maxBytesInFlight})`,
+    );
+  }
+  const ingest = new Ingest(store, {
+    maxBodyBytes,
+    maxJsonDepth: o.maxJsonDepth ?? SERVE_DEFAULTS.maxJsonDepth,
+    log: o.log,
+  });
+  let transport: ReturnType<typeof serveHttp> | null = null;
+  const counters = (): ServerCounters => ({ ...ingest.stats });
+  const transportStats = () => transport!.stats();
+  const router = new Router();
+  o.routes?.(router);
+  router.fallback(async (req, ctx, { url }) => {
+    if (url.pathname.startsWith("/api/")) {
+      if (req.method !== "GET" && req.method !== "HEAD") {
+        return jsonResponse(405, { error: "use GET or HEAD" }, { allow: "GET, HEAD" });
       }
-      stats.rejected_batches++;
-      const msg = e instanceof BadBody ? e.message : `cannot read body: ${(e as Error).message}`;
-      return json(400, { error: msg });
+      const res = await answerApi(store, url, limits, counters, o.log, transportStats);
+      // The answer is in memory until it is sent: it takes its size from the budget.
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      if (!(await ctx.reservation.take(bytes.length))) {
+        throw new HttpError(503, "server busy: too many bytes in flight; retry later", {
+          "retry-after": "2",
+        });
+      }
+      return new Response(bytes, { status: res.status, headers: res.headers });
     }
-    const hash = await bodyHash(data);
-    let text: string;
-    try {
-      text = new TextDecoder("utf-8", { fatal: true }).decode(data);
-    } catch {
-      stats.rejected_batches++;
-      return json(400, { error: "body is not UTF-8" });
+    if (req.method !== "POST") {
+      return jsonResponse(405, { error: "POST batches here" }, { allow: "POST" });
     }
-    let batch;
-    try {
-      // Lines without an envelope get a run named after the body: a resend is a duplicate.
-      batch = parseBatch(text, store.schema, `b${hash.slice(0, 16)}`);
-    } catch (e) {
-      stats.rejected_batches++;
-      return json(400, { error: e instanceof BadBatch ? e.message : (e as Error).message });
-    }
-    let out;
-    try {
-      out = await store.ingest({
-        key,
-        hash,
-        bytes: data.length,
-        batch,
-        report: parseAgentHeader(req.headers.get("netmon-agent")),
-      });
-    } catch (e) {
-      stats.unavailable++;
-      const why = e instanceof StoreUnavailable ? e.message : (e as Error).message;
-      o.log.error(`serve: cannot store a batch: ${why}`);
-      return json(503, { error: "cannot store the batch now" }, { "retry-after": "1" });
-    }
-    if (out.kind === "duplicate") {
-      stats.duplicate_batches++;
-      return json(200, { duplicate: true, stored: 0 });
-    }
-    if (out.kind === "mismatch") {
-      stats.mismatched_keys++;
-      return json(422, {
-        error: `Idempotency-Key ${key} was stored before with a different body`,
-      });
-    }
-    stats.records += out.records;
-    stats.batches++;
-    stats.bytes += data.length;
-    return json(200, { stored: out.records });
-  };
-
-  const handler = async (req: Request): Promise<Response> => {
-    if (want !== null && req.headers.get("authorization") !== want) {
-      stats.unauthorized++;
-      await req.body?.cancel();
-      return json(401, { error: "missing or wrong bearer token" }, {
+    return await ingest.handle(req, ctx);
+  });
+  const authorized = o.token ? bearerCheck(o.token) : null;
+  transport = serveHttp({
+    hostname: o.hostname,
+    port: o.port,
+    maxConnections: o.maxConnections,
+    maxHeaderBytes: o.maxHeaderBytes,
+    headerTimeoutMs: o.headerTimeoutMs,
+    bodyTimeoutMs: o.bodyTimeoutMs,
+    keepAliveTimeoutMs: o.keepAliveTimeoutMs,
+    sendTimeoutMs: o.sendTimeoutMs,
+    budget: new ByteBudget(maxBytesInFlight, o.inFlightWaitMs ?? SERVE_DEFAULTS.inFlightWaitMs),
+    logIntervalMs: o.logIntervalMs,
+    log: o.log,
+  }, (req, ctx) => {
+    if (authorized !== null && !authorized(req.headers.get("authorization"))) {
+      ingest.stats.unauthorized++;
+      return jsonResponse(401, { error: "missing or wrong bearer token" }, {
         "www-authenticate": 'Bearer realm="netmon"',
       });
     }
-    const url = new URL(req.url);
-    if (url.pathname.startsWith("/api/")) {
-      if (req.method !== "GET") return json(405, { error: "use GET" }, { allow: "GET" });
-      return await answerApi(store, url, limits, () => ({ ...stats }), o.log);
+    return router.handle(req, ctx);
+  });
+  const t = transport;
+  // Large freed buffers go back to the kernel at once, and after a burst of requests the
+  // heaps give back what they keep free (ffi/malloc.ts): RSS follows what is in flight.
+  const trim = tuneMalloc(256 * 1024);
+  let seen = 0;
+  const trimmer = setInterval(() => {
+    // Work since the last trim: requests accepted or bytes ingested.
+    const work = t.stats().accepted + ingest.stats.bytes + ingest.stats.busy;
+    if (trim !== null && work !== seen && t.stats().bytes_in_flight < 1 << 20) {
+      trim();
+      seen = work;
     }
-    if (req.method !== "POST") return json(405, { error: "POST batches here" }, { allow: "POST" });
-    return await ingest(req);
-  };
-
-  const server = Deno.serve({
-    hostname: o.hostname,
-    port: o.port,
-    onListen: () => {},
-    onError: (e) => {
-      o.log.error(`serve: ${(e as Error).message}`);
-      return json(500, { error: "internal error" });
-    },
-  }, handler);
-  const addr = server.addr as Deno.NetAddr;
-  const finished = server.finished.then(() => store.close());
+  }, 2000);
+  const finished = t.finished.then(() => {
+    clearInterval(trimmer);
+    return store.close();
+  });
   return {
-    hostname: addr.hostname,
-    port: addr.port,
+    hostname: t.addr.hostname,
+    port: t.addr.port,
     finished,
     shutdown: async () => {
-      await server.shutdown();
+      await t.shutdown();
       await finished;
     },
-    stats: () => ({ ...stats }),
+    stats: () => ({ ...counters(), transport: t.stats() }),
   };
 }

@@ -44,6 +44,7 @@ import {
 import { NO_RETENTION, type RetentionOptions } from "./retention.ts";
 import { migrate } from "./sqlite_migrate.ts";
 import type { Logger } from "../log/mod.ts";
+import { preparePrivateFile } from "./files.ts";
 
 /** SQLite column type of a logical type. */
 export function sqliteType(t: StoreType): string {
@@ -275,9 +276,9 @@ export class SqliteStore implements Store {
   constructor(private readonly o: SqliteOptions) {
     this.schema = o.schema ?? SCHEMA;
     this.retention = o.retention ?? NO_RETENTION;
-    // Database files hold captured metadata: owner only, whatever the umask.
+    // Database files hold captured metadata: owner only, whatever the umask (files.ts).
     try {
-      Deno.openSync(o.path, { create: true, write: true, mode: 0o600 }).close();
+      preparePrivateFile(o.path, o.log);
     } catch { /* opening below reports it */ }
     this.db = new DatabaseSync(o.path);
     const db = this.db;

@@ -60,19 +60,32 @@ export class ServeProcess {
     return `http://127.0.0.1:${this.port}/`;
   }
 
-  /** Starts `netmon serve --listen 127.0.0.1:PORT --db DB` and waits until it listens. */
-  static async start(db: string, port = 0, extra: string[] = []): Promise<ServeProcess> {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        MAIN,
-        "serve",
-        "--listen",
-        `127.0.0.1:${port}`,
-        ...(db.startsWith("clickhouse://") ? ["--store", db] : ["--db", db]),
-        ...extra,
-      ],
+  /**
+   * Starts `netmon serve --listen 127.0.0.1:PORT --db DB` (or `--store` for a clickhouse://
+   * URL) and waits until it listens. `opts.prefix` runs it under another command (e.g.
+   * `prlimit --nofile=64 --`).
+   */
+  static async start(
+    db: string,
+    port = 0,
+    extra: string[] = [],
+    opts: { prefix?: string[]; env?: Record<string, string> } = {},
+  ): Promise<ServeProcess> {
+    const argv = [
+      ...(opts.prefix ?? []),
+      Deno.execPath(),
+      "run",
+      "-A",
+      MAIN,
+      "serve",
+      "--listen",
+      `127.0.0.1:${port}`,
+      ...(db.startsWith("clickhouse://") ? ["--store", db] : ["--db", db]),
+      ...extra,
+    ];
+    const child = new Deno.Command(argv[0], {
+      args: argv.slice(1),
+      env: opts.env,
       stdin: "null",
       stdout: "null",
       stderr: "piped",
@@ -145,6 +158,7 @@ export async function fetchEnvelopes(base: string): Promise<Env[]> {
   while (true) {
     const r = await fetch(`${base}api/records?limit=10000&after=${after}`);
     const page = await r.json() as { records: { record: { Netmon: Env } }[]; next: number };
+    if (!Array.isArray(page.records)) throw new Error(`page ${r.status}: ${JSON.stringify(page)}`);
     for (const x of page.records) out.push(x.record.Netmon);
     if (page.records.length === 0) break;
     after = page.next;
