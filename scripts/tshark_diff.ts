@@ -21,7 +21,8 @@
  *   numbers, and IPv4/IPv6 reassembly and TCP desegmentation off: netmon decodes each
  *   frame on its own, so a first fragment is decoded as far as it goes in both.
  * - Values are compared after normalisation: numbers as decimal (tshark prints many
- *   in hex), booleans as 1/0, IPv6 addresses as 8 full groups, checksum status codes
+ *   in hex), booleans as 1/0, IPv6 addresses as printed (RFC 5952 text, compared as
+ *   is, so a formatting difference shows), checksum status codes
  *   0 bad, 1 good, 2 unverified, 3 "not present" = absent, 4 "illegal" = bad.
  * - Repeated fields (stacked tags, IP in IP, options) are compared as ordered lists.
  * - Protocol chains: netmon's layers (ICMP error quotes counted as the layers they
@@ -715,21 +716,6 @@ function valuesAt(obj: unknown, path: string[], out: unknown[]): void {
 
 const STATUS = ["bad", "good", "unverified", "absent", "bad"];
 
-function expand6(s: string): string {
-  let text = s.toLowerCase();
-  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
-  if (v4) {
-    const n = v4.slice(1).map(Number);
-    text = text.slice(0, v4.index) + ((n[0] << 8) | n[1]).toString(16) + ":" +
-      ((n[2] << 8) | n[3]).toString(16);
-  }
-  const [head, tail] = text.includes("::") ? text.split("::") : [text, undefined];
-  const h = head ? head.split(":") : [];
-  const t = tail ? tail.split(":") : [];
-  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill("0"), ...t];
-  return groups.map((g) => g.padStart(4, "0")).join(":");
-}
-
 function normTshark(kind: Kind, v: string): string {
   switch (kind) {
     case "num":
@@ -745,7 +731,9 @@ function normTshark(kind: Kind, v: string): string {
     case "text":
       return stripControls(v);
     case "ip6":
-      return v.includes(":") ? expand6(v) : v;
+      // The text as printed: both sides must write RFC 5952 (lower case, the longest
+      // run of zero groups as ::, an embedded IPv4 tail where inet_ntop writes one).
+      return v;
     case "hex":
       return v.replaceAll(":", "").toLowerCase();
     default:
@@ -758,7 +746,6 @@ function normNetmon(kind: Kind, v: unknown): string {
   const s = String(v);
   if (kind === "mac") return s.toLowerCase();
   if (kind === "text") return stripControls(s);
-  if (kind === "ip6") return s.includes(":") ? expand6(s) : s;
   if (kind === "hex") return s.replaceAll(":", "").toLowerCase();
   if (kind === "num" && /^\d+$/.test(s)) return BigInt(s).toString();
   return s;

@@ -104,16 +104,19 @@ export function quotedIpv4(f: Frame, off: number, end: number): Record<string, u
   const b = f.bytes;
   const cap = f.limit(end);
   const q: Record<string, unknown> = { Length: Math.max(0, end - off) };
-  if (off + 20 > cap) return q;
+  // A cut header keeps the fields that were captured (tshark shows those too).
   const hlen = (b[off] & 0x0f) * 4;
   const proto = b[off + 9];
-  q.Version = b[off] >> 4;
-  q.Header_Length = hlen;
-  q.Total_Length = u16(b, off + 2);
-  q.Identification = u16(b, off + 4);
-  q.TTL = b[off + 8];
-  q.Protocol = proto;
-  q.Source_Address = ipv4(b, off + 12);
+  if (off + 1 <= cap) {
+    q.Version = b[off] >> 4;
+    q.Header_Length = hlen;
+  }
+  if (off + 4 <= cap) q.Total_Length = u16(b, off + 2);
+  if (off + 6 <= cap) q.Identification = u16(b, off + 4);
+  if (off + 9 <= cap) q.TTL = b[off + 8];
+  if (off + 10 <= cap) q.Protocol = proto;
+  if (off + 16 <= cap) q.Source_Address = ipv4(b, off + 12);
+  if (off + 20 > cap) return q;
   q.Destination_Address = ipv4(b, off + 16);
   const t = off + hlen;
   if (q.Version !== 4 || hlen < 20 || (u16(b, off + 6) & 0x1fff) !== 0) return q;
@@ -302,11 +305,14 @@ export function decodeIcmp(f: Frame, off: number, end: number): void {
       let qEnd = end;
       if (type === T.DEST_UNREACHABLE || type === T.TIME_EXCEEDED || type === T.PARAMETER_PROBLEM) {
         // RFC 4884: length of the original datagram in 32-bit words, extensions after it.
+        // A datagram with extensions is padded to at least 128 bytes (5.5); a shorter
+        // length is not that layout, and the bytes after the header are all quote
+        // (as tshark reads them).
         const words = b[off + OFF.ERR_LENGTH];
         if (words > 0) {
           attrs.Original_Datagram_Length = words * 4;
           const extOff = off + ICMP_HEADER_LEN + words * 4;
-          if (extOff < end) {
+          if (extOff < end && words * 4 >= 128) {
             qEnd = extOff;
             const x = icmpExtensions(f, name, extOff, end);
             if (x !== null) attrs.Extensions = x;

@@ -268,13 +268,14 @@ export function quotedIpv6(f: Frame, off: number, end: number): Record<string, u
   const b = f.bytes;
   const cap = f.limit(end);
   const q: Record<string, unknown> = { Length: Math.max(0, end - off) };
+  // A cut header keeps the fields that were captured (tshark shows those too).
+  if (off + 1 <= cap) q.Version = b[off] >> 4;
+  if (off + 6 <= cap) q.Payload_Length = u16(b, off + 4);
+  if (off + 7 <= cap) q.Next_Header = b[off + 6];
+  if (off + 8 <= cap) q.Hop_Limit = b[off + 7];
+  if (off + 24 <= cap) q.Source_Address = ipv6(b, off + 8);
   if (off + 40 > cap) return q;
   let nh = b[off + 6];
-  q.Version = b[off] >> 4;
-  q.Payload_Length = u16(b, off + 4);
-  q.Next_Header = nh;
-  q.Hop_Limit = b[off + 7];
-  q.Source_Address = ipv6(b, off + 8);
   q.Destination_Address = ipv6(b, off + 24);
   let p = off + 40;
   // Each header consumes at least 8 bytes, so this ends.

@@ -378,6 +378,8 @@ export function decodeIpv6(f: Frame, off: number, end: number): void {
     nh === EXT.AH || nh === EXT.ESP
   ) {
     const type = nh;
+    // The protocol as far as the chain was read: a header cut short ends it there.
+    s.ipProto = type;
     const h: Record<string, unknown> = { Header: EXT_NAMES[type], Header_Type: type };
     exts.push(h); // listed even when cut short, as far as it could be read
     if (type === EXT.ESP) {

@@ -9,6 +9,7 @@ import "./icmp.ts";
 import "./igmp.ts";
 import "./tcp.ts";
 import "./udp.ts";
+import "./sctp.ts";
 import "./icmpv6.ts";
 import "./arp.ts";
 import "./stp.ts";

@@ -50,16 +50,6 @@ export function icmpCounterpart(proto: number, type: number): number {
   return (proto === IPPROTO_ICMPV6 ? ICMP6_COUNTERPART : ICMP4_COUNTERPART).get(type) ?? -1;
 }
 
-/**
- * Port equivalents of an ICMP message: [sport, dport, oneWay]. Two-way types map to
- * (type, counterpart type); others to (type, code) and are never reordered.
- */
-export function icmpPorts(proto: number, type: number, code: number): [number, number, boolean] {
-  const map = proto === IPPROTO_ICMPV6 ? ICMP6_COUNTERPART : ICMP4_COUNTERPART;
-  const other = map.get(type);
-  return other === undefined ? [type, code, true] : [type, other, false];
-}
-
 /** Protocols whose hash input carries ports. */
 export function hasPorts(proto: number): boolean {
   return proto === IPPROTO_TCP || proto === IPPROTO_UDP || proto === IPPROTO_SCTP ||
@@ -141,8 +131,9 @@ export function communityIdAt(
 /** Parses an IPv4 or IPv6 text address into bytes (for tests and tools, not the packet path). */
 export function parseIp(s: string): Uint8Array {
   if (s.includes(".") && !s.includes(":")) {
-    const parts = s.split(".").map(Number);
-    if (parts.length !== 4 || parts.some((p) => !(p >= 0 && p <= 255))) {
+    const text = s.split(".");
+    const parts = text.map(Number);
+    if (parts.length !== 4 || text.some((t, i) => !/^\d{1,3}$/.test(t) || parts[i] > 255)) {
       throw new RangeError(`bad IPv4 address '${s}'`);
     }
     return Uint8Array.from(parts);

@@ -145,11 +145,15 @@ export class FlowTable {
     const bytes = f.bytes;
     const alen = s.ipVersion === 4 ? 4 : 16;
     let sport = s.srcPort, dport = s.dstPort, icmpId = -1;
+    // A one-way ICMP message (Community ID's rule, Zeek's too) is never the reverse
+    // direction of another: port unreachable (3/3) both ways makes two flows.
+    let oneWay = false;
     if (proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6) {
       if (s.icmpType < 0) return "";
       const other = icmpCounterpart(proto, s.icmpType);
       sport = s.icmpType;
-      if (other < 0) dport = s.icmpCode;
+      oneWay = other < 0;
+      if (oneWay) dport = s.icmpCode;
       else {
         dport = other;
         icmpId = s.icmpId;
@@ -180,7 +184,7 @@ export class FlowTable {
         break;
       }
       if (
-        flow.aPort === dport && flow.bPort === sport &&
+        !oneWay && flow.aPort === dport && flow.bPort === sport &&
         same(slab, flow.slot * 32, bytes, s.dstAddrOff, alen) &&
         same(slab, flow.slot * 32 + 16, bytes, s.srcAddrOff, alen)
       ) {

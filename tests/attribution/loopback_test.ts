@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { skipUnless } from "../helpers/run.ts";
 import { hostNetns, Netmon, Peer, type Rec, ssOwners } from "./lab.ts";
+import { gated } from "../helpers/skip.ts";
 
 const SKIP = skipUnless({ root: true, tools: ["python3", "ss"] });
 
@@ -16,9 +17,9 @@ const onLo = (...args: string[]) =>
   new Netmon(["capture", "-i", "lo", "--json", "--flows", ...args]);
 const portsOf = (f: Rec) => [f.Flow.Source_Port, f.Flow.Destination_Port];
 
-Deno.test({
+Deno.test(gated({
   name: "lo: long-lived TCP and UDP flows name the pid, name and user ss -tunap shows, both ends",
-  ignore: SKIP !== null,
+  needs: SKIP,
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
@@ -94,12 +95,12 @@ Deno.test({
       nm.remove();
     }
   },
-});
+}));
 
-Deno.test({
+Deno.test(gated({
   name:
     "lo: --filter '{\"Process\": ...}' keeps one process's packets and flows; --no-processes adds nothing",
-  ignore: SKIP !== null,
+  needs: SKIP,
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
@@ -149,4 +150,4 @@ Deno.test({
       off.remove();
     }
   },
-});
+}));

@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { have, skipUnless } from "../helpers/run.ts";
 import { hostNetns, Nethogs, Netmon, Peer, type Rec, ssOwners, VethNs } from "./lab.ts";
+import { gated } from "../helpers/skip.ts";
 
 const SKIP = skipUnless({ root: true, tools: ["python3", "ss", "ip", "curl"] });
 
@@ -74,10 +75,10 @@ async function curl(url: string): Promise<number> {
   return c.pid;
 }
 
-Deno.test({
+Deno.test(gated({
   name: "veth into a namespace: both ends named (host process and the namespace's), " +
     "containers by cgroup, curl, short connections, byte totals beside nethogs",
-  ignore: SKIP !== null,
+  needs: SKIP,
   sanitizeResources: false,
   sanitizeOps: false,
   async fn(t) {
@@ -234,4 +235,4 @@ Deno.test({
       v.destroy();
     }
   },
-});
+}));

@@ -3,9 +3,10 @@
  * tshark, a cut-off file, an unsupported link type, and the human text lines.
  */
 import assert from "node:assert/strict";
-import { have, PCAPS, runNetmon, sh } from "../helpers/run.ts";
-import { HAVE_TSHARK, tsharkFields } from "../helpers/tshark.ts";
+import { PCAPS, runNetmon, sh } from "../helpers/run.ts";
+import { tsharkFields } from "../helpers/tshark.ts";
 import { buildPcap, readFixture } from "./build.ts";
+import { gated, NEEDS_TSHARK, needsTool } from "../helpers/skip.ts";
 
 const ENV = { TZ: "UTC", NO_COLOR: "1" };
 
@@ -21,9 +22,9 @@ function stamp(rec: Record<string, unknown>): string {
   return (rec.AF_Packet as Record<string, unknown>).Timestamp as string;
 }
 
-Deno.test({
+Deno.test(gated({
   name: "capture -r --json prints one record per frame, in file order",
-  ignore: !HAVE_TSHARK,
+  needs: NEEDS_TSHARK,
   async fn() {
     for (const name of ["dns_tcp.pcap", "IGMP_V1.pcap", "icmpv6-length-zero.pcapng"]) {
       const r = await runNetmon(["capture", "-r", PCAPS + name, "--json"], { env: ENV });
@@ -37,7 +38,7 @@ Deno.test({
       );
     }
   },
-});
+}));
 
 Deno.test("capture -r -c N stops after N frames", async () => {
   const r = await runNetmon(["capture", "-r", PCAPS + "IGMP_V1.pcap", "--json", "-c", "4"], {
@@ -54,9 +55,9 @@ Deno.test("capture -r -c N stops after N frames", async () => {
   assert.match(r.stderr, /^4 packets captured$/m);
 });
 
-Deno.test({
+Deno.test(gated({
   name: "capture -r -w writes a pcap that tcpdump and tshark read back frame for frame",
-  ignore: !HAVE_TSHARK || !have("tcpdump"),
+  needs: NEEDS_TSHARK ?? needsTool("tcpdump"),
   async fn() {
     for (const [name, count] of [["LLDP_and_CDP.pcap", 0], ["mptcp-fclose.pcap", 5]] as const) {
       const orig = PCAPS + name;
@@ -93,11 +94,11 @@ Deno.test({
       }
     }
   },
-});
+}));
 
-Deno.test({
+Deno.test(gated({
   name: "a cut-off file prints the records before the cut, then one error line, exit 1",
-  ignore: !have("tcpdump"),
+  needs: needsTool("tcpdump"),
   async fn() {
     const whole = Deno.readFileSync(PCAPS + "dns_tcp.pcap");
     const path = tmpPath(".pcap");
@@ -118,7 +119,7 @@ Deno.test({
       Deno.removeSync(path);
     }
   },
-});
+}));
 
 Deno.test("an unsupported link type and a missing file are one-line usage errors (exit 2)", async () => {
   const path = tmpPath(".pcap");
@@ -142,9 +143,9 @@ Deno.test("an unsupported link type and a missing file are one-line usage errors
   }
 });
 
-Deno.test({
+Deno.test(gated({
   name: "without --json: one human line per frame with tcpdump's time, addresses, length",
-  ignore: !have("tcpdump"),
+  needs: needsTool("tcpdump"),
   async fn() {
     for (const name of ["802.1ad_QinQ.pcap", "LLDP_and_CDP.pcap", "802.1D_spanning_tree.pcap"]) {
       const r = await runNetmon(["capture", "-r", PCAPS + name], { env: ENV });
@@ -163,4 +164,4 @@ Deno.test({
     const arp = await runNetmon(["capture", "-r", PCAPS + "802.1ad_QinQ.pcap"], { env: ENV });
     assert.match(arp.stdout, /vlan 200, p 0, vlan 2001, p 0, ARP Request who-has 172\.21\.79\.100/);
   },
-});
+}));

@@ -8,11 +8,11 @@ import { openCaptureFile } from "../../src/capture/file.ts";
 import type { FrameMeta } from "../../src/decode/meta.ts";
 import { RuntimeFailure, UsageError } from "../../src/errors.ts";
 import { decodeFile } from "../helpers/decode_file.ts";
-import { HAVE_TSHARK, tsharkFields } from "../helpers/tshark.ts";
-import { have, PCAPS } from "../helpers/run.ts";
+import { tsharkFields } from "../helpers/tshark.ts";
+import { PCAPS } from "../helpers/run.ts";
 import { buildPcap, buildPcapng, type Pkt, readFixture, toSll } from "./build.ts";
+import { gated, NEEDS_TSHARK, needsTool } from "../helpers/skip.ts";
 
-const noTshark = !HAVE_TSHARK;
 const FIXTURES = [...Deno.readDirSync(PCAPS)]
   .map((e) => e.name)
   .filter((n) => /\.pcap(ng)?$/.test(n))
@@ -65,9 +65,9 @@ function rowOf(m: FrameMeta): string[] {
   return [`${m.sec}.${"000000000".slice(n.length)}${n}`, String(m.wireLen), String(m.capLen)];
 }
 
-Deno.test({
+Deno.test(gated({
   name: "openCaptureFile() reads every fixture like tshark: count, timestamps, lengths",
-  ignore: noTshark,
+  needs: NEEDS_TSHARK,
   async fn() {
     for (const name of FIXTURES) {
       const { frames, error } = await readAll(PCAPS + name);
@@ -76,11 +76,11 @@ Deno.test({
       assert.deepEqual(frames.map((g) => rowOf(g.meta)), want, name);
     }
   },
-});
+}));
 
-Deno.test({
+Deno.test(gated({
   name: "classic pcap: micro/nanosecond magic in both byte orders reads like tshark",
-  ignore: noTshark,
+  needs: NEEDS_TSHARK,
   async fn() {
     const { pkts } = readFixture("IGMP_V1.pcap");
     // Nanosecond digits that a microsecond file cannot hold, to see the resolution used.
@@ -102,11 +102,11 @@ Deno.test({
       }
     }
   },
-});
+}));
 
-Deno.test({
+Deno.test(gated({
   name: "pcapng: both byte orders, two named interfaces, tsresol, flags, unknown blocks",
-  ignore: noTshark,
+  needs: NEEDS_TSHARK,
   async fn() {
     const { pkts } = readFixture("802.1w_rapid_STP.pcap");
     // direction/reception flags: none, inbound unicast, outbound, inbound broadcast,
@@ -155,11 +155,11 @@ Deno.test({
       }
     }
   },
-});
+}));
 
-Deno.test({
+Deno.test(gated({
   name: "pcapng: a second section in the other byte order brings its own interfaces",
-  ignore: noTshark,
+  needs: NEEDS_TSHARK,
   async fn() {
     const { pkts } = readFixture("dns_tcp.pcap");
     const a = buildPcapng(pkts.slice(0, 4), { le: true, ifaces: [{ linkType: 1, name: "lo" }] });
@@ -187,11 +187,11 @@ Deno.test({
       Deno.removeSync(path);
     }
   },
-});
+}));
 
-Deno.test({
+Deno.test(gated({
   name: "pcapng: Simple Packet Blocks carry length and data, no timestamp",
-  ignore: noTshark,
+  needs: NEEDS_TSHARK,
   async fn() {
     const { pkts } = readFixture("dns_tcp.pcap");
     const path = tmp(
@@ -210,12 +210,12 @@ Deno.test({
       Deno.removeSync(path);
     }
   },
-});
+}));
 
-Deno.test({
+Deno.test(gated({
   name:
     "Linux SLL and SLL2 frames give an SLL layer like tshark's, then the same layers as Ethernet",
-  ignore: noTshark,
+  needs: NEEDS_TSHARK,
   async fn() {
     const { pkts } = readFixture("LLDP_and_CDP.pcap");
     const dns = readFixture("dns_udp.pcap").pkts;
@@ -276,7 +276,7 @@ Deno.test({
       }
     }
   },
-});
+}));
 
 Deno.test("any other link type is a one-line UsageError naming it", async () => {
   const { pkts } = readFixture("dns_udp.pcap");
@@ -328,9 +328,9 @@ Deno.test("missing, empty and non-capture files are one-line UsageErrors", async
   }
 });
 
-Deno.test({
+Deno.test(gated({
   name: "a file cut off mid-record delivers every record before the cut, then a RuntimeFailure",
-  ignore: !have("tcpdump"),
+  needs: needsTool("tcpdump"),
   async fn() {
     const { pkts } = readFixture("mptcp-fclose.pcap");
     const n = pkts.length;
@@ -366,11 +366,11 @@ Deno.test({
       }
     }
   },
-});
+}));
 
-Deno.test({
+Deno.test(gated({
   name: "records straddling the 4 MiB read chunks arrive intact; a 5 MiB record too",
-  ignore: noTshark,
+  needs: NEEDS_TSHARK,
   async fn() {
     const small = readFixture("ipv4_tcp_http_xml.pcap").pkts[0];
     const jumbo = readFixture("ipv6_jumbogram_1.pcap").pkts[0];
@@ -417,4 +417,4 @@ Deno.test({
       Deno.removeSync(hp);
     }
   },
-});
+}));

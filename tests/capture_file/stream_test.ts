@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { MAIN, runNetmon } from "../helpers/run.ts";
 import { HAVE_TSHARK, tsharkFields } from "../helpers/tshark.ts";
+import { gated, NEEDS_TSHARK } from "../helpers/skip.ts";
 
 /** A little-endian byte writer. */
 class W {
@@ -248,9 +249,9 @@ Deno.test("a pcapng EPB with block length 12 is reported as too short, as tshark
   }
 });
 
-Deno.test({
+Deno.test(gated({
   name: "pcapng timestamps beyond 2^53 seconds print exactly, digit for digit like tshark",
-  ignore: !HAVE_TSHARK,
+  needs: NEEDS_TSHARK,
   fn: async () => {
     const file = await Deno.makeTempFile({ suffix: ".pcapng" });
     try {
@@ -288,4 +289,4 @@ Deno.test({
       await Deno.remove(file);
     }
   },
-});
+}));

@@ -10,19 +10,7 @@ import { parseIniLines } from "../../src/config/ini.ts";
 import { configTemplate } from "../../src/config/template.ts";
 import { defaultSettings, SETTINGS } from "../../src/config/settings.ts";
 import { UsageError } from "../../src/errors.ts";
-
-/** The one-line message parseConfigText throws for `text`. */
-function problem(text: string): string {
-  try {
-    parseConfigText(text, "t.ini");
-  } catch (e) {
-    assert.ok(e instanceof UsageError, String(e));
-    assert.equal(e.exitCode, 2);
-    assert.ok(!e.message.includes("\n"));
-    return e.message;
-  }
-  assert.fail(`no error for:\n${text}`);
-}
+import { problem } from "./problem.ts";
 
 Deno.test("parseIniLines() keeps line numbers, unquotes values and strips inline comments", () => {
   const doc = parseIniLines(

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { FIXTURES } from "../helpers/run.ts";
+import { gated } from "../helpers/skip.ts";
 
 const HAVE_SCAPY = (() => {
   try {
@@ -19,9 +20,9 @@ const HAVE_SCAPY = (() => {
   }
 })();
 
-Deno.test({
+Deno.test(gated({
   name: "make_encap.py rewrites encap.pcap and fragments.pcap byte for byte",
-  ignore: !HAVE_SCAPY,
+  needs: HAVE_SCAPY ? null : "needs scapy (scripts/setup.sh installs it with pip)",
   fn: async () => {
     const dir = await Deno.makeTempDir({ prefix: "netmon-encap-" });
     try {
@@ -44,4 +45,4 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
-});
+}));

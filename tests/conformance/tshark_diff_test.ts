@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { FIXTURES, PCAPS, runNetmon } from "../helpers/run.ts";
-import { HAVE_TSHARK } from "../helpers/tshark.ts";
+
 import {
   compareRecords,
   decodeCapture,
@@ -16,6 +16,7 @@ import {
   type Mismatch,
   tsharkRows,
 } from "../../scripts/tshark_diff.ts";
+import { gated, NEEDS_TSHARK } from "../helpers/skip.ts";
 
 const CONFORMANCE = `${FIXTURES}conformance/`;
 
@@ -70,9 +71,9 @@ async function pool<T, R>(items: T[], n: number, fn: (x: T) => Promise<R>): Prom
   return out;
 }
 
-Deno.test({
+Deno.test(gated({
   name: "every capture agrees with tshark field by field (except the documented allow-list)",
-  ignore: !HAVE_TSHARK,
+  needs: NEEDS_TSHARK,
   fn: async () => {
     assert.ok(
       FILES.length > 40,
@@ -97,7 +98,7 @@ Deno.test({
     const stale = ALLOW.filter((a) => !used.has(a)).map((a) => `${a.file}#${a.frame}`);
     assert.deepEqual(stale, [], "allow-list entries that no longer match anything");
   },
-});
+}));
 
 Deno.test("no frame of any capture makes a decoder throw; every record survives JSON", async () => {
   for (const file of FILES) {
@@ -130,9 +131,9 @@ Deno.test("capture -r --json: one JSON record per frame of the malformed capture
   });
 });
 
-Deno.test({
+Deno.test(gated({
   name: "the harness reports a changed value, a missing layer and a frame count difference",
-  ignore: !HAVE_TSHARK,
+  needs: NEEDS_TSHARK,
   fn: async () => {
     const file = CONFORMANCE + "transport.pcap";
     const { records } = await decodeCapture(file);
@@ -162,17 +163,17 @@ Deno.test({
     const count = compareRecords(file, records.slice(1), rows).mismatches;
     assert.ok(count.some((m) => m.field === "frame.count"));
   },
-});
+}));
 
-Deno.test({
+Deno.test(gated({
   name: "scripts/tshark_diff.ts prints a summary and exits 0 on an agreeing capture",
-  ignore: !HAVE_TSHARK,
+  needs: NEEDS_TSHARK,
   fn: async () => {
     const r = await runNetmonScript([CONFORMANCE + "l2.pcap"]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /# total: 1 files, \d+ frames, 0 mismatches/);
   },
-});
+}));
 
 async function runNetmonScript(args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {

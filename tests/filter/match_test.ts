@@ -2,63 +2,12 @@
 import assert from "node:assert/strict";
 import { compileFilterSet, type RecordPredicate } from "../../src/filter/mod.ts";
 import type { PacketRecord } from "../../src/decode/record.ts";
+import { tcp } from "./records.ts";
 
 async function pkt(...filters: string[]): Promise<RecordPredicate> {
   const fs = await compileFilterSet(filters, []);
   assert.ok(fs.packets !== null);
   return fs.packets;
-}
-
-function tcp(
-  src: string,
-  dst: string,
-  sport: number,
-  dport: number,
-  extra: Record<string, unknown> = {},
-): PacketRecord {
-  const v6 = src.includes(":");
-  return {
-    AF_Packet: {
-      Interface_Name: "eth0",
-      Interface_Index: 2,
-      Timestamp: "1700000000.500000000",
-      Length: 60,
-      Packet_Type: "host",
-    },
-    Ethernet: {
-      Source_Address: "00:1b:21:3c:9d:f8",
-      Destination_Address: "ff:ff:ff:ff:ff:ff",
-      EtherType: v6 ? 0x86dd : 0x0800,
-    },
-    [v6 ? "IPv6" : "IPv4"]: {
-      Source_Address: src,
-      Destination_Address: dst,
-      TTL: 64,
-      Flags: { Reserved: false, DF: true, MF: false },
-      Checksum_Status: "good",
-    },
-    TCP: {
-      Source_Port: sport,
-      Destination_Port: dport,
-      Flags: {
-        CWR: false,
-        ECE: false,
-        URG: false,
-        ACK: false,
-        PSH: false,
-        RST: false,
-        SYN: true,
-        FIN: false,
-        AE: false,
-      },
-      Options: [{ Kind: 2, Name: "MSS", Length: 4, Value: 1460 }, {
-        Kind: 4,
-        Name: "SACK_Permitted",
-        Length: 2,
-      }],
-      ...extra,
-    },
-  };
 }
 
 const R = tcp("10.1.2.3", "192.168.0.9", 40000, 443);
@@ -311,22 +260,4 @@ Deno.test("filters from files: JSONC with comments and trailing commas, one obje
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
-});
-
-Deno.test("matching allocates nothing", async () => {
-  const p = await pkt(
-    '[{"IPv6": {"Address": ["fd00::/8", "2001:db8::/32"]}, "TCP": {"Port": "1-1024", "Flags": {"SYN": true}}}, {"IPv4": {"Address": "192.168.0.0/16"}, "Ethernet": {"Source_Address": "00:1b:21:3c:9d:f8"}}]',
-  );
-  const recs = [R, R6, tcp("10.0.0.1", "10.0.0.2", 5, 6)];
-  for (let i = 0; i < 300_000; i++) p(recs[i % 3]); // warm up (JIT)
-  // deno-lint-ignore no-explicit-any
-  const gc = (globalThis as any).gc as (() => void) | undefined;
-  gc?.();
-  const before = Deno.memoryUsage().heapUsed;
-  let n = 0;
-  for (let i = 0; i < 300_000; i++) if (p(recs[i % 3])) n++;
-  const grown = Deno.memoryUsage().heapUsed - before;
-  assert.equal(n, 200_000);
-  // 300k matches allocating even 16 bytes each would grow the heap by ~4.8 MB.
-  assert.ok(grown < 500_000, `heap grew ${grown} bytes`);
 });

@@ -11,6 +11,7 @@ import { MAIN, ROOT, skipUnless } from "../helpers/run.ts";
 import { finish, Lab, signal, sleep, waitFor } from "../live/netns.ts";
 import { buildFrame, type FrameSpec } from "./frames.ts";
 import { cases } from "./self_cases.ts";
+import { gated } from "../helpers/skip.ts";
 
 const SKIP = skipUnless({ root: true, tools: ["ip", "python3", "ping"] });
 const DENO = Deno.execPath();
@@ -34,9 +35,9 @@ function inject(lab: Lab, ns: string, dev: string, frames: Uint8Array[]): void {
   }
 }
 
-Deno.test({
+Deno.test(gated({
   name: "the self BPF program in the kernel drops exactly the server's frames, tagged or not",
-  ignore: SKIP !== null,
+  needs: SKIP,
   async fn() {
     const lab = new Lab();
     let probe: Deno.ChildProcess | null = null;
@@ -103,7 +104,7 @@ Deno.test({
       lab.destroy();
     }
   },
-});
+}));
 
 /** One netmon capture run on the veth of namespace a while it ships to the server in b. */
 async function captureWhileShipping(
@@ -168,9 +169,9 @@ const tcpWith = (recs: Record<string, Record<string, unknown>>[], port: number) 
     r.TCP !== undefined && (r.TCP.Destination_Port === port || r.TCP.Source_Port === port)
   );
 
-Deno.test({
+Deno.test(gated({
   name: "netmon capturing on the veth it submits over records no submission traffic",
-  ignore: SKIP !== null,
+  needs: SKIP,
   async fn() {
     const lab = new Lab();
     const procs: Deno.ChildProcess[] = [];
@@ -239,4 +240,4 @@ Deno.test({
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     }
   },
-});
+}));

@@ -18,7 +18,8 @@ import { runBpf } from "./bpf_vm.ts";
 import { buildFrame, type FrameSpec, readPcapFrames } from "./frames.ts";
 import { cases, endpoint, SERVER } from "./self_cases.ts";
 import { PCAPS } from "../helpers/run.ts";
-import { HAVE_TSHARK, tsharkFields } from "../helpers/tshark.ts";
+import { tsharkFields } from "../helpers/tshark.ts";
+import { gated, NEEDS_TSHARK } from "../helpers/skip.ts";
 
 const BPF = buildSelfBpf(SERVER);
 const dropped = (frame: Uint8Array, prog = BPF) => runBpf(prog, frame).ret === SELF_STUB_CAPLEN;
@@ -129,9 +130,9 @@ const FIXTURE_SERVERS: [string, number][] = [
   ["2200::240:2:0:0:4", 0], // ipv6-routing-header.pcap (no TCP: nothing dropped)
 ];
 
-Deno.test({
+Deno.test(gated({
   name: "self BPF verdicts on every fixture frame agree with tshark",
-  ignore: !HAVE_TSHARK,
+  needs: NEEDS_TSHARK,
   fn() {
     const progs = FIXTURE_SERVERS.map(([a, p]) => buildSelfBpf(endpoint([a], p)));
     let checked = 0, drops = 0;
@@ -181,7 +182,7 @@ Deno.test({
     assert.ok(checked > 1000, `checked ${checked}`);
     assert.ok(drops >= 11 + 6 + 9 + 1, `dropped ${drops}`);
   },
-});
+}));
 
 Deno.test("the user-space guard flags the same frames, and what the BPF cannot see", async () => {
   // Needs netmon's IPv4/IPv6/TCP decoders (they fill Frame.sum).

@@ -7,7 +7,8 @@ import { openCaptureFile } from "../../src/capture/file.ts";
 import { decodeFrame, newDecoder } from "../../src/decode/mod.ts";
 import { FlowTable } from "../../src/flow/tracker.ts";
 import { PCAPS, ROOT } from "../helpers/run.ts";
-import { HAVE_TSHARK } from "../helpers/tshark.ts";
+
+import { gated, NEEDS_TSHARK } from "../helpers/skip.ts";
 
 type FlowRec = Record<string, unknown>;
 
@@ -88,10 +89,10 @@ const CAPTURES = [
 ];
 
 for (const name of CAPTURES) {
-  Deno.test({
+  Deno.test(gated({
     name:
       `flows of ${name} agree with tshark -z conv,tcp and conv,udp (count, frames and bytes each way)`,
-    ignore: !HAVE_TSHARK,
+    needs: NEEDS_TSHARK,
     fn: async () => {
       const path = PCAPS + name;
       const flows = await flowsOf(path);
@@ -118,7 +119,7 @@ for (const name of CAPTURES) {
         }
       }
     },
-  });
+  }));
 }
 
 const STATES: [string, string, string][] = [

@@ -12,6 +12,9 @@ export const CHECKSUM_PREFS = [
 ];
 
 export const HAVE_TSHARK = have("tshark");
+if (!HAVE_TSHARK) {
+  console.log("SKIP: the tshark checks inside tests that also check other things: needs tshark");
+}
 
 /**
  * Runs `tshark -r file -T fields -e f1 -e f2 ...` and returns one row per frame,

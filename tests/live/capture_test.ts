@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { MAIN, ROOT, run, skipUnless } from "../helpers/run.ts";
 import { tsharkFields } from "../helpers/tshark.ts";
 import { finish, Lab, signal, sleep, waitFor } from "./netns.ts";
+import { gated } from "../helpers/skip.ts";
 
 const SKIP = skipUnless({
   root: true,
@@ -278,17 +279,17 @@ async function compareWithTcpdump(mode: "ring" | "recvmmsg"): Promise<void> {
   }
 }
 
-Deno.test({
+Deno.test(gated({
   name: "live capture (TPACKET_V3 ring) records exactly the frames tcpdump records",
-  ignore: SKIP !== null,
+  needs: SKIP,
   fn: () => compareWithTcpdump("ring"),
-});
+}));
 
-Deno.test({
+Deno.test(gated({
   name: "live capture (recvmmsg fallback) records exactly the frames tcpdump records",
-  ignore: SKIP !== null,
+  needs: SKIP,
   fn: () => compareWithTcpdump("recvmmsg"),
-});
+}));
 
 Deno.test("an unknown interface exits 2 with one line listing the interfaces", async () => {
   const r = await run([DENO, "run", "-A", MAIN, "capture", "-i", "nosuch0"], { cwd: ROOT });
@@ -298,9 +299,9 @@ Deno.test("an unknown interface exits 2 with one line listing the interfaces", a
   assert.match(lines[0], /^netmon: unknown interface 'nosuch0' \(available: lo\b.*\)$/);
 });
 
-Deno.test({
+Deno.test(gated({
   name: "without CAP_NET_RAW live capture exits 2 with one line saying what is needed",
-  ignore: skipUnless({ root: true, tools: ["setpriv"] }) !== null,
+  needs: skipUnless({ root: true, tools: ["setpriv"] }),
   fn: async () => {
     // Root minus CAP_NET_RAW in the bounding set: the process keeps its files, loses the capability.
     const r = await run([
@@ -321,4 +322,4 @@ Deno.test({
     assert.match(lines[0], /needs root or CAP_NET_RAW/);
     assert.match(lines[0], /setcap cap_net_raw,cap_net_admin\+ep/);
   },
-});
+}));

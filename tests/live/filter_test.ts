@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { MAIN, ROOT, skipUnless } from "../helpers/run.ts";
 import { finish, Lab, signal, waitFor } from "./netns.ts";
+import { gated } from "../helpers/skip.ts";
 
 const SKIP = skipUnless({ root: true, tools: ["ip", "ping"] });
 const DENO = Deno.execPath();
@@ -58,10 +59,10 @@ async function probe(
   }
 }
 
-Deno.test({
+Deno.test(gated({
   name:
     "a classic BPF program attached before bind passes only what it accepts, cut to the snap length",
-  ignore: SKIP !== null,
+  needs: SKIP,
   fn: async () => {
     const lab = new Lab();
     try {
@@ -104,11 +105,11 @@ Deno.test({
       lab.destroy();
     }
   },
-});
+}));
 
-Deno.test({
+Deno.test(gated({
   name: "--user drops root once the socket is open and capture goes on",
-  ignore: skipUnless({ root: true, tools: ["ip", "ping"] }) !== null,
+  needs: skipUnless({ root: true, tools: ["ip", "ping"] }),
   fn: async () => {
     const lab = new Lab();
     let nm: Deno.ChildProcess | null = null;
@@ -154,11 +155,11 @@ Deno.test({
       lab.destroy();
     }
   },
-});
+}));
 
-Deno.test({
+Deno.test(gated({
   name: "an interface going down ends the capture: summary, one line naming it, exit 1",
-  ignore: skipUnless({ root: true, tools: ["ip"] }) !== null,
+  needs: skipUnless({ root: true, tools: ["ip"] }),
   fn: async () => {
     const lab = new Lab();
     let nm: Deno.ChildProcess | null = null;
@@ -184,11 +185,11 @@ Deno.test({
       lab.destroy();
     }
   },
-});
+}));
 
-Deno.test({
+Deno.test(gated({
   name: "--promisc holds the interface promiscuous while capturing, --no-promisc never does",
-  ignore: skipUnless({ root: true, tools: ["ip"] }) !== null,
+  needs: skipUnless({ root: true, tools: ["ip"] }),
   fn: async () => {
     const lab = new Lab();
     const children: Deno.ChildProcess[] = [];
@@ -227,4 +228,4 @@ Deno.test({
       lab.destroy();
     }
   },
-});
+}));

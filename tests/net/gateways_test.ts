@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { skipUnless } from "../helpers/run.ts";
 import { buildTopology, ipJson, netmonIn, removeTopology } from "./ns.ts";
 import type { Gateway } from "../../src/net/routes.ts";
+import { gated } from "../helpers/skip.ts";
 
 const skip = skipUnless({ root: true, tools: ["ip"] });
 if (skip) console.log(`tests/net/gateways_test.ts: skipped: ${skip}`);
@@ -39,9 +40,9 @@ function fromNetmon(list: Gateway[]): string[] {
   ).sort();
 }
 
-Deno.test({
+Deno.test(gated({
   name: "gateways --json agrees with ip -j route show table all (IPv4 and IPv6)",
-  ignore: skip !== null,
+  needs: skip,
   fn: async () => {
     const t = buildTopology();
     try {
@@ -78,11 +79,11 @@ Deno.test({
       removeTopology(t);
     }
   },
-});
+}));
 
-Deno.test({
+Deno.test(gated({
   name: "gateways prints a table with default routes marked; --default keeps only those",
-  ignore: skip !== null,
+  needs: skip,
   fn: async () => {
     const t = buildTopology();
     try {
@@ -100,4 +101,4 @@ Deno.test({
       removeTopology(t);
     }
   },
-});
+}));

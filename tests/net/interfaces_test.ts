@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { have, sh, skipUnless } from "../helpers/run.ts";
 import { buildTopology, ipJson, netmonIn, removeTopology } from "./ns.ts";
 import type { NetInterface } from "../../src/net/interfaces.ts";
+import { gated } from "../helpers/skip.ts";
 
 const skip = skipUnless({ root: true, tools: ["ip"] });
 if (skip) console.log(`tests/net/interfaces_test.ts: skipped: ${skip}`);
@@ -74,9 +75,9 @@ function compareInterface(ours: NetInterface, ip: Json) {
   });
 }
 
-Deno.test({
+Deno.test(gated({
   name: "interfaces --json agrees with ip -j -d -s addr in a fresh namespace",
-  ignore: skip !== null,
+  needs: skip,
   fn: async () => {
     const t = buildTopology();
     try {
@@ -125,11 +126,11 @@ Deno.test({
       removeTopology(t);
     }
   },
-});
+}));
 
-Deno.test({
+Deno.test(gated({
   name: "interfaces NAME shows one interface as a table; an unknown name exits 2",
-  ignore: skip !== null,
+  needs: skip,
   fn: async () => {
     const t = buildTopology();
     try {
@@ -146,4 +147,4 @@ Deno.test({
       removeTopology(t);
     }
   },
-});
+}));

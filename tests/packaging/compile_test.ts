@@ -8,7 +8,8 @@
  */
 import assert from "node:assert/strict";
 import { MAIN, PCAPS, ROOT, run, runNetmon } from "../helpers/run.ts";
-import { looksOffline, reason, taskWords } from "./helpers.ts";
+import { reason, runtimeDownloadFailed, taskWords } from "./helpers.ts";
+import { gated } from "../helpers/skip.ts";
 
 /** Bound on the build: a download on a slow link, never an endless wait. */
 const BUILD_TIMEOUT_MS = 150_000;
@@ -27,7 +28,7 @@ async function build(): Promise<{ skip: string | null; error: string | null }> {
   const args = [...words.slice(1, out + 1), binary, ...words.slice(out + 2)];
   const r = await run([Deno.execPath(), ...args], { cwd: ROOT, timeoutMs: BUILD_TIMEOUT_MS });
   if (r.code === 0) return { skip: null, error: null };
-  if (looksOffline(r.stderr)) {
+  if (runtimeDownloadFailed(r.stderr)) {
     return {
       skip: `deno compile could not download its runtime: ${reason(r.stderr)}`,
       error: null,
@@ -37,16 +38,12 @@ async function build(): Promise<{ skip: string | null; error: string | null }> {
 }
 
 const built = await build();
-if (built.skip) {
-  console.log(`tests/packaging/compile_test.ts: SKIPPED (offline): ${built.skip}`);
-  console.log(
-    "  (use `deno task bundle` for an offline single-file build; tested in bundle_test.ts)",
-  );
-}
 
-Deno.test({
+Deno.test(gated({
   name: "deno task compile builds ./netmon that runs --help and capture -r without Deno",
-  ignore: built.skip !== null,
+  needs: built.skip === null
+    ? null
+    : `${built.skip} (offline: \`deno task bundle\` is the offline single-file build)`,
   fn: async () => {
     try {
       assert.equal(built.error, null, `deno compile failed:\n${built.error}`);
@@ -67,6 +64,6 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
-});
+}));
 
 if (built.skip) await Deno.remove(dir, { recursive: true });

@@ -1,13 +1,20 @@
-/** Shared bits of the packaging tests: temp dirs and telling "offline" from "broken". */
+/** Shared bits of the packaging tests: telling "offline" from "broken", task command lines. */
 import { ROOT } from "../helpers/run.ts";
 
-/** stderr of a build that failed because a download was impossible (no network, no DNS). */
-const OFFLINE =
-  /dns error|failed to lookup address|Name or service not known|error sending request|network is unreachable|connection refused|timed out|Temporary failure in name resolution|certificate|Import .* failed|download/i;
-
-/** True when a failed build's output says it could not download something. */
-export function looksOffline(stderr: string): boolean {
-  return OFFLINE.test(stderr);
+/**
+ * True when a failed `deno compile` says it could not connect to the host it downloads
+ * its runtime (denort) from: the one failure that means "offline" (no network, no DNS
+ * here). Anything else, a timeout or a certificate problem included, is a real failure.
+ */
+export function runtimeDownloadFailed(stderr: string): boolean {
+  // deno: "error sending request for url (https://HOST/release/vX/denort-...zip): client
+  // error (Connect): dns error: ..." (the failed connection, then its causes).
+  // deno-lint-ignore no-control-regex
+  const text = stderr.replace(/\x1b\[[0-9;]*m/g, "");
+  const m =
+    /error sending request for url \((https:\/\/[^)\s]+\/denort-[^)\s]+)\): client error \(Connect\)/
+      .exec(text);
+  return m !== null;
 }
 
 /** The last meaningful line of a tool's error output, for a one-line skip reason. */

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { MAIN, skipUnless } from "../helpers/run.ts";
+import { skipFile } from "../helpers/skip.ts";
 import { assertRestored, Tmux } from "../helpers/tmux.ts";
 import { startHolder } from "./netns.ts";
 import { Peer } from "../attribution/lab.ts";
@@ -11,7 +12,11 @@ import { Peer } from "../attribution/lab.ts";
 const skip = skipUnless({ root: true, tools: ["tmux", "ip", "python3"] });
 const netmon = `${Deno.execPath()} run -A ${MAIN} proc`;
 const VIEW = /netmon proc \d+ \(|\?: help/;
-const opts = { ignore: skip !== null, sanitizeResources: false, sanitizeOps: false };
+const opts = {
+  ignore: skipFile(import.meta.url, skip),
+  sanitizeResources: false,
+  sanitizeOps: false,
+};
 
 /**
  * Runs `netmon proc HOLDER_PID <args>` in a fresh terminal, hands over to `fn`, then quits

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { generateBenchPcap } from "../../bench/gen_pcap.ts";
 import { api, ship, tshark, withStores } from "./helpers.ts";
-import { have } from "../helpers/run.ts";
+import { gated, needsTool } from "../helpers/skip.ts";
 import type { SeriesAnswer, TopAnswer } from "../../src/query/api.ts";
 
 const FRAMES = 3000;
@@ -41,10 +41,10 @@ function topMap(a: TopAnswer): Map<string, number> {
   return new Map(a.rows.map((r) => [String(r.key), r.value]));
 }
 
-Deno.test({
+Deno.test(gated({
   name:
     "store: /api/top and /api/series agree with tshark's endpoints and io,stat (SQLite, ClickHouse)",
-  ignore: !have("tshark"),
+  needs: needsTool("tshark"),
   fn: async () => {
     const work = await Deno.makeTempDir({ prefix: "netmon-agree-" });
     try {
@@ -144,4 +144,4 @@ Deno.test({
       await Deno.remove(work, { recursive: true });
     }
   },
-});
+}));

@@ -6,11 +6,16 @@
  */
 import assert from "node:assert/strict";
 import { have, MAIN, skipUnless } from "../helpers/run.ts";
+import { gated, needsTool, skipFile } from "../helpers/skip.ts";
 import { assertRestored, Tmux } from "../helpers/tmux.ts";
 import { hostNetns, Nethogs, packetSockets, Peer, VethNs } from "../attribution/lab.ts";
 
 const SKIP = skipUnless({ root: true, tools: ["python3", "ip"] });
-const opts = { ignore: SKIP !== null, sanitizeResources: false, sanitizeOps: false };
+const opts = {
+  ignore: skipFile(import.meta.url, SKIP),
+  sanitizeResources: false,
+  sanitizeOps: false,
+};
 
 interface Row {
   Process: { PID: number; Name: string; Netns: number };
@@ -100,11 +105,12 @@ Deno.test({
   },
 });
 
-Deno.test({
+const TMUX_TEST =
+  "tmux: netmon top lists processes by traffic, Enter shows a process's connections, Esc, p, ?, q";
+Deno.test(gated({
   ...opts,
-  ignore: opts.ignore || !have("tmux"),
-  name:
-    "tmux: netmon top lists processes by traffic, Enter shows a process's connections, Esc, p, ?, q",
+  needs: SKIP ?? needsTool("tmux"),
+  name: TMUX_TEST,
   async fn() {
     const v = new VethNs().create();
     const peers: Peer[] = [];
@@ -174,4 +180,4 @@ Deno.test({
       v.destroy();
     }
   },
-});
+}));

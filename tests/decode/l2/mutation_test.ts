@@ -6,11 +6,12 @@
  */
 import assert from "node:assert/strict";
 import { PCAPS } from "../../helpers/run.ts";
-import { HAVE_TSHARK } from "../../helpers/tshark.ts";
+
 import { decodeFile } from "../../helpers/decode_file.ts";
 import { openCaptureFile } from "../../../src/capture/file.ts";
 import { compareWithTshark } from "./compare.ts";
 import { decodeBytes, writePcap } from "./frames.ts";
+import { gated, NEEDS_TSHARK } from "../../helpers/skip.ts";
 
 const FILES = [
   "UDLD.pcap",
@@ -103,9 +104,9 @@ Deno.test("randomly corrupted layer-2 frames never throw and faults stay inside 
   assert.deepEqual(failures.slice(0, 10), []);
 });
 
-Deno.test({
+Deno.test(gated({
   name: "randomly corrupted layer-2 frames decode as tshark decodes them",
-  ignore: !HAVE_TSHARK,
+  needs: NEEDS_TSHARK,
   fn: async () => {
     const rand = prng(0x5eed0007);
     const mutated: Uint8Array[] = [];
@@ -131,4 +132,4 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
-});
+}));

@@ -6,11 +6,12 @@
  * the behaviours tshark has no field for (faults, Payload) are asserted directly.
  */
 import assert from "node:assert/strict";
-import { HAVE_TSHARK } from "../../helpers/tshark.ts";
+
 import { decodeFile } from "../../helpers/decode_file.ts";
 import type { PacketRecord } from "../../../src/decode/record.ts";
 import { compareWithTshark } from "./compare.ts";
 import { decodeBytes, fromHex, layer, writePcap } from "./frames.ts";
+import { gated, NEEDS_TSHARK } from "../../helpers/skip.ts";
 
 const MAC_A = "001122334455";
 const MAC_B = "66778899aabb";
@@ -353,9 +354,9 @@ const CASES: Case[] = [
   },
 ];
 
-Deno.test({
+Deno.test(gated({
   name: "synthetic layer-2 frames decode as tshark decodes them",
-  ignore: !HAVE_TSHARK,
+  needs: NEEDS_TSHARK,
   fn: async () => {
     const dir = await Deno.makeTempDir({ prefix: "netmon-l2-" });
     try {
@@ -371,7 +372,7 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
-});
+}));
 
 for (const c of CASES) {
   if (c.check === undefined) continue;

@@ -5,18 +5,19 @@
  */
 import assert from "node:assert/strict";
 import { PCAPS } from "../../helpers/run.ts";
-import { HAVE_TSHARK } from "../../helpers/tshark.ts";
+
 import { decodeFile } from "../../helpers/decode_file.ts";
 import { compareWithTshark } from "./compare.ts";
+import { gated, NEEDS_TSHARK } from "../../helpers/skip.ts";
 
 const files = [...Deno.readDirSync(PCAPS)]
   .filter((e) => /\.(pcap|pcapng)$/.test(e.name))
   .map((e) => e.name)
   .sort();
 
-Deno.test({
+Deno.test(gated({
   name: "layer-2 fields of every fixture capture agree with tshark",
-  ignore: !HAVE_TSHARK,
+  needs: NEEDS_TSHARK,
   fn: async (t) => {
     assert.ok(files.length > 0, "no fixtures found");
     for (const name of files) {
@@ -27,4 +28,4 @@ Deno.test({
       });
     }
   },
-});
+}));

@@ -249,6 +249,13 @@ Deno.test("IP in IP decodes the inner header as IPv4_2 and the summary describes
   strictEqual(layer(rec, "UDP").Checksum_Status, "good");
 });
 
+Deno.test("an outer IPv4 fragment leaves the inner packet's checksums unverified (IP in IP)", () => {
+  const frag = [...IPIP];
+  frag[14 + 6] |= 0x20; // MF on the outer header: the inner bytes may not all be here
+  strictEqual(layer(decode(frag).rec, "UDP").Checksum_Status, "unverified");
+  strictEqual(layer(decode(IPIP).rec, "UDP").Checksum_Status, "good", "and the next frame is new");
+});
+
 Deno.test("an unknown IP protocol ends the decode with the rest as Payload", () => {
   const { rec, f } = decode(eth(0x0800, ip4({ proto: 132 }, Array(16).fill(7))));
   deepStrictEqual(rec.Payload, {

@@ -4,9 +4,10 @@
  * fields tshark extracts (see tshark_compare.ts) must equal what netmon decodes.
  */
 import { deepStrictEqual } from "node:assert/strict";
-import { HAVE_TSHARK } from "../../helpers/tshark.ts";
+
 import { FIXTURES } from "../../helpers/run.ts";
 import { captures, compare } from "./tshark_compare.ts";
+import { gated, NEEDS_TSHARK } from "../../helpers/skip.ts";
 
 /**
  * Known, accepted differences on malformed frames: file -> frame -> fields.
@@ -19,11 +20,11 @@ const KNOWN: Record<string, Record<number, string[]>> = {
 
 for (const file of captures()) {
   const short = file.slice(FIXTURES.length);
-  Deno.test({
+  Deno.test(gated({
     name: `L3/L4 fields of ${short} agree with tshark`,
-    ignore: !HAVE_TSHARK,
+    needs: NEEDS_TSHARK,
     fn: async () => {
       deepStrictEqual(await compare(file, KNOWN[short]), []);
     },
-  });
+  }));
 }

@@ -8,7 +8,7 @@
  * disagree, and every disagreement is printed.
  */
 import assert from "node:assert/strict";
-import { HAVE_TSHARK } from "../../helpers/tshark.ts";
+
 import {
   compareRecords,
   decodeCapture,
@@ -16,6 +16,7 @@ import {
   tsharkRows,
 } from "../../../scripts/tshark_diff.ts";
 import { framesOf, TUNNEL_FIXTURES } from "./prefix_test.ts";
+import { gated, NEEDS_TSHARK } from "../../helpers/skip.ts";
 
 const PER_FRAME = 25;
 const SEED = 0x7e11e15;
@@ -78,9 +79,9 @@ function writeCapture(path: string, frames: Uint8Array[], wire: number[]): void 
   Deno.writeFileSync(path, out);
 }
 
-Deno.test({
+Deno.test(gated({
   name: "corrupted tunnel frames never throw and decode like tshark dissects them (<= 1% differ)",
-  ignore: !HAVE_TSHARK,
+  needs: NEEDS_TSHARK,
   fn: async () => {
     const { frames, wire } = await mutated();
     const dir = await Deno.makeTempDir({ prefix: "netmon-tunnel-mut-" });
@@ -113,4 +114,4 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
-});
+}));

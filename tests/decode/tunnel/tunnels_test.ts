@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { FIXTURES, ROOT, skipUnless } from "../../helpers/run.ts";
-import { HAVE_TSHARK } from "../../helpers/tshark.ts";
+
 import { decodeFile } from "../../helpers/decode_file.ts";
 import { decodeCapture, diffCapture, formatMismatch } from "../../../scripts/tshark_diff.ts";
 import { compileFilterValue } from "../../../src/filter/compile.ts";
@@ -15,6 +15,7 @@ import { newFrameMeta } from "../../../src/decode/meta.ts";
 import { MAX_DEPTH } from "../../../src/decode/frame.ts";
 import { TUNNEL_TYPES } from "../../../src/decode/tunnel.ts";
 import type { PacketRecord } from "../../../src/decode/record.ts";
+import { gated, NEEDS_TSHARK } from "../../helpers/skip.ts";
 
 const ENCAP = `${FIXTURES}conformance/encap.pcap`;
 const VXLAN_NETNS = `${FIXTURES}conformance/netns_vxlan.pcap`;
@@ -144,9 +145,9 @@ Deno.test("nesting is bounded: 60 IP-in-IP headers stop with one decode problem"
   assert.ok(Object.keys(rec).filter((k) => k.startsWith("IPv4")).length <= MAX_DEPTH + 1);
 });
 
-Deno.test({
+Deno.test(gated({
   name: "a real Linux VXLAN tunnel between two namespaces decodes as tshark decodes it",
-  ignore: !HAVE_TSHARK || skipUnless({ root: true, tools: ["tcpdump", "ip", "ping"] }) !== null,
+  needs: NEEDS_TSHARK ?? skipUnless({ root: true, tools: ["tcpdump", "ip", "ping"] }),
   fn: async () => {
     const dir = await Deno.makeTempDir({ prefix: "netmon-vxlan-" });
     try {
@@ -179,4 +180,4 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
-});
+}));
